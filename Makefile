@@ -1,0 +1,36 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3.12
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format bench clean
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (install Python 3.12, e.g. 'pyenv install 3.12')"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+run: $(STAMP)  ## set up and run the default scenario into out/default
+	$(BIN)/ci-sim run default --out out/default
+
+test: $(STAMP)  ## set up and run the test suite
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check ci_sim tests benchmarks
+	$(BIN)/ruff format --check ci_sim tests benchmarks
+
+format: $(STAMP)
+	$(BIN)/ruff format ci_sim tests benchmarks
+	$(BIN)/ruff check --fix ci_sim tests benchmarks
+
+bench: $(STAMP)  ## time per step and per run (see benchmarks/README.md)
+	$(BIN)/python benchmarks/bench_step.py
+
+clean:
+	rm -rf out .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,193 @@
+"""Agents: organisations and the backbone secretariat.
+
+Organisations and the backbone are Mesa agents. Their numeric state lives in numpy
+arrays owned by the model (one row per organisation or person) so that the step loop
+updates all of them at once; the agents expose that state as properties and carry the
+discrete, rare decisions (stance changes) and the backbone's choices.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from ci_sim import logics
+from ci_sim.logics import Logic
+
+if TYPE_CHECKING:
+    from ci_sim.model import CIModel
+
+
+class Stance(IntEnum):
+    """How an organisation takes part (C2.10, C2.14)."""
+
+    ENGAGED = 0
+    DOMINATING = 1
+    WITHDRAWN = 2
+
+
+class Phase(StrEnum):
+    """Phases of an initiative (C2.8, C3.7)."""
+
+    MOBILISATION = "mobilisation"
+    ACTIVE = "active"
+    HANDOVER = "handover"
+    AFTER_SUNSET = "after_sunset"
+
+
+class Task(IntEnum):
+    """The four backbone tasks of chapter 4 (C4.1-C4.4), in effort-share order."""
+
+    DEVELOP_RELATIONS = 0
+    DEVELOP_CAPABILITIES = 1
+    ANCHOR_CAPABILITIES = 2
+    ANCHOR_RELATIONS = 3
+
+
+class Organisation(mesa.Agent):
+    """An organisation with an institutional logic (C2.2).
+
+    Attributes:
+        idx: row of this organisation in the model's organisation arrays.
+        name: unique name, e.g. ``municipality_1``.
+        logic: its :class:`~ci_sim.logics.Logic`.
+    """
+
+    def __init__(self, model: CIModel, idx: int, name: str, logic: Logic) -> None:
+        super().__init__(model)
+        self.idx = idx
+        self.name = name
+        self.logic = logic
+
+    @property
+    def practice(self) -> float:
+        """How far the new solutions are part of daily work, in [0, 1]."""
+        return float(self.model.practice[self.idx])
+
+    @property
+    def stance(self) -> Stance:
+        """Current :class:`Stance`."""
+        return Stance(int(self.model.stance[self.idx]))
+
+    @property
+    def people(self) -> np.ndarray:
+        """Indices of this organisation's people (the first is the leader)."""
+        return np.flatnonzero(self.model.person_org == self.idx)
+
+    def set_stance(self, stance: Stance) -> None:
+        """Change stance and log it as an event (C2.10, C2.14)."""
+        if self.stance is stance:
+            return
+        self.model.stance[self.idx] = stance
+        self.model.log_event(f"org_{stance.name.lower()}", self.name)
+
+
+class Backbone(mesa.Agent):
+    """The backbone secretariat (chapters 2-4).
+
+    It has staff and an effort budget split over the four tasks (C4.1-C4.4), a
+    position in logic space that a host and powerful actors pull on when independence
+    is low (C2.11, C2.12, C2.16, C3.6), and a growth tendency (C2.17, C3.3).
+
+    Attributes:
+        staff: current staff in full-time equivalents.
+        shares: effort shares of the four tasks (sum 1).
+        position: the backbone's position in logic space.
+        host: index of the host organisation, or -1.
+    """
+
+    def __init__(self, model: CIModel) -> None:
+        super().__init__(model)
+        bb = model.params.backbone
+        self.staff = float(bb.staff)
+        self.shares = np.array(bb.effort.shares())
+        self.host = model.host_index
+        self.position = model.neutral_position.copy()
+        if self.host >= 0:
+            self.position = (
+                bb.independence * model.neutral_position
+                + (1 - bb.independence) * model.org_pos[self.host]
+            )
+
+    @property
+    def capture(self) -> float:
+        """Distance of the backbone from the neutral centre, in [0, 1] (C2.16)."""
+        return float(logics.distance(self.position, self.model.neutral_position)) * 2.0
+
+    def budget(self) -> float:
+        """FTE-years per year left for the four tasks after steering and reporting.
+
+        Reporting burden and goal steering take backbone time (C3.4, C3.8); a funding
+        cut removes staff for a while (C2.26, C5.4). Staff added by growth goes to
+        delivery, not to the four tasks (C2.17).
+        """
+        m = self.model
+        gov = m.params.governance
+        base = min(self.staff, m.params.backbone.staff) * m.funding_factor
+        return base * (1.0 - 0.4 * gov.reporting_burden - 0.2 * m.steering)
+
+    def task_shares(self) -> np.ndarray:
+        """Effective effort shares this step.
+
+        Tight steering moves effort from relationship work to visible activities (C3.5);
+        during handover, effort moves to anchoring through relations (C3.7, C2.22).
+        """
+        s = self.shares.copy()
+        moved = 0.6 * self.model.steering * s[Task.DEVELOP_RELATIONS]
+        s[Task.DEVELOP_RELATIONS] -= moved
+        s[Task.DEVELOP_CAPABILITIES] += moved
+        if self.model.phase is Phase.HANDOVER:
+            s[Task.ANCHOR_RELATIONS] *= 3.0
+            s[Task.ANCHOR_CAPABILITIES] *= 1.5
+        return s / s.sum()
+
+    def drift(self) -> None:
+        """Drift toward the host and the most powerful actors when not independent.
+
+        Actors pull the backbone toward their logics; without a clear stance the work
+        drifts to the strongest (C2.16). Drift per year is ``1 - independence``.
+        """
+        m = self.model
+        ind = m.params.backbone.independence
+        target = m.power @ m.org_pos if self.host < 0 else m.org_pos[self.host]
+        rate = (1.0 - ind) * m.dt
+        self.position = self.position + rate * (target - self.position)
+
+    def adapt_allocation(self) -> None:
+        """Shift effort toward the weakest task once a year (adaptive policy, C3.7, C3.12).
+
+        Each task has an indicator in [0, 1] (trust in the backbone, understanding,
+        mandate, change-leader share); 30% of effort moves toward a softmax of deficits.
+        """
+        m = self.model
+        ind = np.array(
+            [
+                m.trust_bb.mean(),
+                m.code_knowledge,
+                m.mandate.mean(),
+                min(1.0, 5.0 * m.change_leader.mean()),
+            ]
+        )
+        target = np.exp(-ind / 0.15)
+        self.shares = 0.7 * self.shares + 0.3 * target / target.sum()
+
+    def grow(self) -> None:
+        """Take on delivery and grow (C2.17, C3.3): staff rises with ``growth``."""
+        g = self.model.params.backbone.growth
+        self.staff += g * 0.15 * self.model.params.backbone.staff * self.model.dt
+
+    def choose_people(self, n: int, weight: np.ndarray) -> np.ndarray:
+        """Return ``n`` people to meet, drawn with probability ``weight`` (with replacement).
+
+        The backbone meets more easily the people whose logic is close to its own
+        position, so a captured backbone's information flows narrow (C2.19).
+        """
+        m = self.model
+        w = weight * m.engaged_people * m.bb_quality
+        total = w.sum()
+        if n <= 0 or total <= 0:
+            return np.empty(0, dtype=np.int64)
+        return m.rng.choice(w.shape[0], size=n, p=w / total)

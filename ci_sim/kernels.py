@@ -1,0 +1,178 @@
+"""Vectorised kernels of the model's mechanisms, as pure functions on numpy arrays.
+
+The model calls these functions every step, and :mod:`ci_sim.validation` runs the
+classic models they generalise through the very same functions:
+
+* :func:`confidence_pull` and :func:`bounded_confidence`: Deffuant, Neau, Amblard &
+  Weisbuch (2000) bounded-confidence opinion dynamics (mindsets, C2.20).
+* :func:`mobilise`: Granovetter (1978) threshold mobilisation (shared will, C2.1, C2.8).
+* :func:`socialise` and :func:`learn_code`: March (1991) mutual learning between
+  members and an organisational code (the shared problem analysis, C2.3, C3.12).
+* :func:`gain_trust`, :func:`decay`, :func:`relax_practice`: trust and routines
+  (C2.21, C2.23, C2.15, C4.3); functional forms are modelling assumptions.
+
+Every random kernel takes a ``numpy.random.Generator``; none touches global state.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def per_step(rate_per_year: float, steps_per_year: int) -> float:
+    """Convert a yearly probability (or hazard share) into a per-step probability."""
+    rate = min(max(rate_per_year, 0.0), 1.0)
+    return 1.0 - (1.0 - rate) ** (1.0 / steps_per_year)
+
+
+# --- Deffuant et al. (2000): bounded confidence ---------------------------------------
+
+
+def confidence_pull(
+    own: np.ndarray, other: np.ndarray, confidence: np.ndarray | float, convergence: float
+) -> np.ndarray:
+    """Return the opinion change of agents holding ``own`` who meet holders of ``other``.
+
+    An agent moves ``convergence`` of the way toward the other opinion only when the two
+    differ by less than ``confidence`` (Deffuant et al. 2000, eq. 1).
+    """
+    diff = other - own
+    return np.where(np.abs(diff) < confidence, convergence * diff, 0.0)
+
+
+def bounded_confidence(
+    opinions: np.ndarray,
+    i: np.ndarray,
+    j: np.ndarray,
+    confidence: np.ndarray | float,
+    convergence: float,
+) -> np.ndarray:
+    """Return new opinions after the pairs ``(i[k], j[k])`` meet simultaneously.
+
+    Both partners of a pair move toward each other (symmetric Deffuant update). An agent
+    in several pairs moves by the mean of its pair moves, so opinions stay inside the
+    range they had. With disjoint pairs this is exactly the classic model.
+    """
+    n = opinions.shape[0]
+    step_i = confidence_pull(opinions[i], opinions[j], confidence, convergence)
+    moved = step_i != 0.0
+    delta = np.bincount(i, weights=step_i, minlength=n) - np.bincount(
+        j, weights=step_i, minlength=n
+    )
+    count = np.bincount(i, weights=moved, minlength=n) + np.bincount(
+        j, weights=moved, minlength=n
+    )
+    return opinions + delta / np.maximum(count, 1.0)
+
+
+# --- Granovetter (1978): thresholds ----------------------------------------------------
+
+
+def mobilise(
+    exposure: np.ndarray, threshold: np.ndarray, active: np.ndarray, hysteresis: float = 0.0
+) -> np.ndarray:
+    """Return who is active after one threshold update.
+
+    A person becomes active when ``exposure >= threshold`` (Granovetter 1978); an active
+    person stays active until exposure falls below ``threshold - hysteresis`` (setbacks
+    do not undo will at once, C2.1; hysteresis 0 is the classic model).
+    """
+    return (exposure >= threshold) | (active & (exposure >= threshold - hysteresis))
+
+
+# --- March (1991): mutual learning ---------------------------------------------------
+
+
+def knowledge(beliefs: np.ndarray, reality: np.ndarray) -> np.ndarray:
+    """Return the share of dimensions on which each row of ``beliefs`` matches reality."""
+    return (beliefs == reality).mean(axis=-1)
+
+
+def socialise(
+    beliefs: np.ndarray, code: np.ndarray, rate: np.ndarray | float, rng: np.random.Generator
+) -> np.ndarray:
+    """Return beliefs after members adopt the code (March 1991, socialisation ``p1``).
+
+    On every dimension where the code holds a view (non-zero) that differs from a
+    member's belief, the member adopts it with probability ``rate`` (scalar or one per
+    member).
+    """
+    rate = np.broadcast_to(np.asarray(rate, dtype=float).reshape(-1, 1), (beliefs.shape[0], 1))
+    differs = (code != 0) & (beliefs != code)
+    adopt = differs & (rng.random(beliefs.shape) < rate)
+    return np.where(adopt, code, beliefs)
+
+
+def learn_code(
+    code: np.ndarray,
+    beliefs: np.ndarray,
+    reality: np.ndarray,
+    rate: float,
+    rng: np.random.Generator,
+    weights: np.ndarray | None = None,
+) -> np.ndarray:
+    """Return the code after it learns from its superior members (March 1991, ``p2``).
+
+    The superior group holds the members whose knowledge exceeds the code's. On each
+    dimension the code adopts the belief that dominates in that group with probability
+    ``1 - (1 - rate) ** k``, ``k`` being the (weighted) majority margin.
+
+    Args:
+        code: (m,) values in {-1, 0, 1}.
+        beliefs: (n, m) values in {-1, 0, 1}.
+        reality: (m,) values in {-1, 1}.
+        rate: code-learning probability ``p2``.
+        rng: random generator.
+        weights: optional (n,) voice of each member (1 in the classic model); zero
+            excludes a member.
+    """
+    code_k = knowledge(code, reality)
+    superior = knowledge(beliefs, reality) > code_k
+    w = np.ones(beliefs.shape[0]) if weights is None else np.asarray(weights, dtype=float)
+    w = np.where(superior, w, 0.0)
+    if not w.any():
+        return code
+    margin = w @ beliefs.astype(float)  # (#+1) - (#-1), weighted
+    dominant = np.sign(margin)
+    k = np.abs(margin)
+    change = (dominant != 0) & (dominant != code) & (rng.random(code.shape) < 1 - (1 - rate) ** k)
+    return np.where(change, dominant, code).astype(code.dtype)
+
+
+# --- Trust and routines (assumed functional forms) ------------------------------------
+
+
+def gain_trust(trust: np.ndarray, quality: np.ndarray | float, gain: float) -> np.ndarray:
+    """Return trust after a meeting: a saturating step ``gain * quality`` toward 1."""
+    return trust + gain * quality * (1.0 - trust)
+
+
+def decay(value: np.ndarray, rate: np.ndarray | float) -> np.ndarray:
+    """Return ``value`` shrunk by the share ``rate`` (trust without contact, C2.23)."""
+    return value * (1.0 - rate)
+
+
+def meeting_quality(distance: np.ndarray, scale: np.ndarray | float) -> np.ndarray:
+    """Return how much a meeting between logics ``distance`` apart builds trust (C5.2).
+
+    ``exp(-distance / scale)``: a wider ``scale`` (facilitation, shared understanding)
+    lets people of distant logics connect more easily.
+    """
+    return np.exp(-distance / scale)
+
+
+def relax_practice(
+    practice: np.ndarray,
+    habit: np.ndarray,
+    routine: np.ndarray,
+    disturbance: np.ndarray,
+    pull: float,
+) -> np.ndarray:
+    """Return practice after the pull of routines (C1.1, C2.15, C4.3).
+
+    Practice relaxes toward the anchored ``habit`` at the rate ``pull * routine``; the
+    disturbance in [0, 1] weakens the pull. When disturbance stops, practice relapses
+    to the habit: only what has become routine stays.
+    """
+    rate = np.clip(pull * routine * (1.0 - disturbance), 0.0, 1.0)
+    return practice - rate * (practice - habit)

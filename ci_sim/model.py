@@ -1,0 +1,243 @@
+"""The world of ci_sim: organisations, their people, a backbone, and the step loop.
+
+:class:`CIModel` is a ``mesa.Model``. Per-step state lives in numpy arrays owned by
+the model (one row per organisation, person, or contact tie); the submodels in
+:mod:`ci_sim.dynamics` update them vectorised. See ``docs/ODD.md`` for the full
+description and the claim ids each mechanism rests on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mesa
+import numpy as np
+
+from ci_sim import dynamics, logics, metrics
+from ci_sim.agents import Backbone, Organisation, Phase, Stance
+from ci_sim.logics import LOGICS
+from ci_sim.network import build_contacts
+from ci_sim.params import Params, roster
+from ci_sim.scenarios import load_scenario
+
+
+class CIModel(mesa.Model):
+    """A Collective Impact initiative in a field of organisations.
+
+    Args:
+        params: a validated :class:`~ci_sim.params.Params` (default: the ``default``
+            scenario).
+        rng: seed or ``numpy.random.Generator``; one seed fixes the whole run.
+        record_organisations: keep a per-organisation row every step.
+    """
+
+    def __init__(
+        self,
+        params: Params | None = None,
+        *,
+        rng: Any = None,
+        record_organisations: bool = True,
+    ) -> None:
+        super().__init__(rng=rng)
+        self.params = params if params is not None else load_scenario("default")
+        self.dt = 1.0 / self.params.simulation.steps_per_year
+        self.record_organisations = record_organisations
+        self.events: list[dict[str, Any]] = []
+        self.org_records: list[dict[str, np.ndarray]] = []
+        self._build_organisations()
+        self._build_people()
+        self._build_understanding()
+        self._init_state()
+        self.datacollector = mesa.DataCollector(model_reporters=dict(metrics.REPORTERS))
+        self._collect()
+
+    # --- construction -----------------------------------------------------------------
+
+    def _build_organisations(self) -> None:
+        """Create organisations from the scenario's roster (C2.2, C2.18, C3.10)."""
+        names = roster(self.params.organisations)
+        self.org_logic = np.array([LOGICS.index(lg) for _, lg in names])
+        n = self.org_logic.shape[0]
+        jitter = self.rng.normal(0.0, 0.04, size=(n, 2))
+        self.org_pos = np.clip(logics.positions(self.org_logic) + jitter, 0.0, 1.0)
+        size = logics.profile_array(self.org_logic, "size") * self.rng.lognormal(0, 0.3, n)
+        self.power = size / size.sum()
+        self.routine = np.clip(
+            logics.profile_array(self.org_logic, "routine") + self.rng.normal(0, 0.05, n),
+            0.05,
+            1.0,
+        )
+        self.stake = np.clip(
+            logics.profile_array(self.org_logic, "stake") + self.rng.normal(0, 0.05, n),
+            0.0,
+            1.0,
+        )
+        self.default_mindset = logics.profile_array(self.org_logic, "mindset")
+        self.neutral_position = self.org_pos.mean(axis=0)
+        self.organisations = [
+            Organisation(self, i, name, lg) for i, (name, lg) in enumerate(names)
+        ]
+        self.host_index = self._find_host()
+
+    def _find_host(self) -> int:
+        host = self.params.backbone.host
+        if host == "none":
+            return -1
+        for org in self.organisations:
+            if org.name == host:
+                return org.idx
+        members = [o.idx for o in self.organisations if o.logic.value == host]
+        return int(max(members, key=lambda i: self.power[i]))
+
+    def _build_people(self) -> None:
+        """People: a leader and staff per organisation, with contact ties (C2.24)."""
+        n_org, per = len(self.organisations), self.params.organisations.people
+        self.person_org = np.repeat(np.arange(n_org), per)
+        self.is_leader = np.zeros(self.person_org.shape[0], dtype=bool)
+        self.is_leader[::per] = True
+        self.leader_of = np.arange(n_org) * per
+        self.contacts = build_contacts(
+            self.person_org, self.params.organisations.contacts, self.rng
+        )
+        oa, ob = self.person_org[self.contacts.a], self.person_org[self.contacts.b]
+        self.edge_org_a, self.edge_org_b = oa, ob
+        self.edge_distance = logics.distance(self.org_pos[oa], self.org_pos[ob])
+
+    def _build_understanding(self) -> None:
+        """The true root causes and each logic's partial view of them (C0.1, C2.3)."""
+        m = self.params.mechanisms.knowledge_dims
+        self.reality = self.rng.choice(np.array([-1, 1], dtype=np.int8), size=m)
+        n_logic = len(LOGICS)
+        self.logic_domain = self.rng.random((n_logic, m)) < 0.3
+        outside = self.rng.choice([-1, 0, 1], size=(n_logic, m), p=[0.35, 0.45, 0.2])
+        self.logic_view = np.where(outside == 1, self.reality, outside * self.reality)
+        self.code = np.zeros(m, dtype=np.int8)
+
+    def draw_beliefs(self, people: np.ndarray) -> np.ndarray:
+        """Return fresh beliefs for ``people``: their logic's partial view of the problem.
+
+        Within its domain a logic sees the truth (70% of people hold it); outside it
+        people share their logic's view, right or wrong, 80% of the time (C2.2, C2.3).
+        """
+        lg = self.org_logic[self.person_org[people]]
+        shape = (people.shape[0], self.reality.shape[0])
+        u = self.rng.random(shape)
+        inside = self.logic_domain[lg]
+        belief = np.where(inside, np.where(u < 0.7, self.reality, 0), self.logic_view[lg])
+        belief = np.where(~inside & (u >= 0.8), 0, belief)
+        return belief.astype(np.int8)
+
+    def draw_people(self, people: np.ndarray) -> None:
+        """(Re)initialise ``people`` as newcomers with their organisation's defaults (C2.7)."""
+        mech = self.params.mechanisms
+        org = self.person_org[people]
+        k = people.shape[0]
+        self.mindset[people] = np.clip(
+            self.default_mindset[org] + self.rng.normal(0, 0.08, k), 0.0, 1.0
+        )
+        mean = mech.threshold_mean + mech.threshold_stake * (self.stake[org] - 0.25)
+        self.threshold[people] = np.clip(
+            self.rng.normal(mean, mech.threshold_sd, k), 0.02, 1.0
+        )
+        self.willing[people] = False
+        self.change_leader[people] = False
+        self.trust_bb[people] = 0.0
+        self.beliefs[people] = self.draw_beliefs(people)
+
+    def _init_state(self) -> None:
+        n_org, n_p = len(self.organisations), self.person_org.shape[0]
+        self.mindset = np.zeros(n_p)
+        self.threshold = np.zeros(n_p)
+        self.willing = np.zeros(n_p, dtype=bool)
+        self.change_leader = np.zeros(n_p, dtype=bool)
+        self.trust_bb = np.zeros(n_p)
+        self.beliefs = np.zeros((n_p, self.reality.shape[0]), dtype=np.int8)
+        self.draw_people(np.arange(n_p))
+        self.trust = np.where(self.contacts.cross, 0.05, 0.5)
+        self.practice = np.full(n_org, 0.05)
+        self.habit = np.full(n_org, 0.05)
+        self.mandate = np.full(n_org, 0.05)
+        self.delivered = np.zeros(n_org)
+        self.success = np.zeros(n_org)
+        self.reach = np.zeros(n_org)
+        self.stance = np.full(n_org, int(Stance.ENGAGED), dtype=np.int8)
+        self.data_shared = np.zeros(n_org, dtype=bool)
+        self.policy = 0.0
+        self.last_policy_year = -np.inf
+        self.funding_factor = 1.0
+        self.funding_until = -1.0
+        self.pressure = 0.0
+        self.pressure_until = -1.0
+        self.dependence = 0.0
+        self.backbone: Backbone | None = None
+        self.phase = Phase.MOBILISATION
+        self.code_knowledge = 0.0
+        self.meetings = dynamics.MeetingTally()
+        self._seed_initiators()
+
+    def _seed_initiators(self) -> None:
+        """Initiators' leaders are willing change leaders from the start (C2.8)."""
+        k = min(self.params.organisations.initiators, len(self.organisations))
+        order = np.argsort(-self.power * (1 - self.stake))[:k]
+        lead = self.leader_of[order]
+        self.willing[lead] = True
+        self.threshold[lead] = 0.0
+        self.change_leader[lead] = True
+        self.mindset[lead] = np.maximum(self.mindset[lead], 0.75)
+
+    # --- derived state used by several submodels --------------------------------------
+
+    @property
+    def year(self) -> float:
+        """Years since the start."""
+        return self.time * self.dt
+
+    @property
+    def steering(self) -> float:
+        """Effective goal steering: the scenario's, raised by delivery pressure (C5.4)."""
+        return max(self.params.governance.goal_steering, self.pressure)
+
+    @property
+    def engaged_people(self) -> np.ndarray:
+        """1.0 for people of organisations that have not withdrawn, else 0.0."""
+        return (self.stance != Stance.WITHDRAWN)[self.person_org].astype(float)
+
+    @property
+    def bb_quality(self) -> np.ndarray:
+        """Quality of a backbone meeting with each person, by logic distance (C2.16)."""
+        if self.backbone is None:
+            return np.zeros(self.person_org.shape[0])
+        d = logics.distance(self.org_pos, self.backbone.position)[self.person_org]
+        return np.exp(-d / (2.0 * self.params.mechanisms.logic_distance_scale))
+
+    def org_mean(self, values: np.ndarray) -> np.ndarray:
+        """Mean of a per-person array within each organisation."""
+        return np.bincount(self.person_org, weights=values, minlength=len(self.organisations)) / (
+            self.params.organisations.people
+        )
+
+    def log_event(self, kind: str, detail: str = "") -> None:
+        """Append an event (shock, phase change, policy change, stance ...)."""
+        self.events.append(
+            {"step": int(self.time), "year": round(self.year, 4), "kind": kind, "detail": detail}
+        )
+
+    # --- the step ---------------------------------------------------------------------
+
+    def step(self) -> None:
+        """Advance one step (a month by default); see ``docs/ODD.md`` for the order."""
+        dynamics.advance_phase(self)
+        dynamics.apply_shocks(self)
+        dynamics.meet(self)
+        dynamics.run_activities(self)
+        dynamics.update_minds(self)
+        dynamics.learn_together(self)
+        dynamics.change_practice(self)
+        dynamics.shift_stances(self)
+        dynamics.turn_over(self)
+        self._collect()
+
+    def _collect(self) -> None:
+        self.datacollector.collect(self)
+        if self.record_organisations:
+            self.org_records.append(metrics.organisation_snapshot(self))

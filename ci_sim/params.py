@@ -1,0 +1,268 @@
+"""Parameters declared as data: every lever and rate with its type, bounds and default.
+
+A scenario is a :class:`Params` object. Sections mirror the TOML tables of a scenario
+file (``[backbone]``, ``[governance]`` ...). Unknown keys are refused
+(``extra="forbid"``) and types are strict, so a typo never goes unnoticed. Rates are
+given per *year* and converted to per-step quantities by the model, so that changing
+``simulation.steps_per_year`` keeps the dynamics comparable.
+
+The levers carry claim ids (see ``docs/ODD.md``); the ``mechanisms`` section holds
+calibration constants of the functional forms, which are modelling assumptions.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ci_sim.logics import Logic
+
+Unit = Annotated[float, Field(ge=0.0, le=1.0)]
+PerYear = Annotated[float, Field(ge=0.0, le=12.0)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Meta(_Section):
+    """Text that describes a scenario (shown by the CLI and the dashboard)."""
+
+    title: str = ""
+    description: str = ""
+    sources: list[str] = Field(default_factory=list)
+    what_to_watch: str = ""
+
+
+class Simulation(_Section):
+    """Length and resolution of a run."""
+
+    years: Annotated[float, Field(gt=0.0, le=200.0)] = 15.0
+    steps_per_year: Annotated[int, Field(ge=1, le=365)] = 12
+
+
+DEFAULT_MIX: dict[str, float] = {
+    "municipality": 3,
+    "state_agency": 2,
+    "police": 1,
+    "ngo": 5,
+    "foundation": 2,
+    "business": 3,
+    "housing": 2,
+    "research": 2,
+}
+
+
+class Organisations(_Section):
+    """The actor field: how many organisations of which logics, and their people."""
+
+    count: Annotated[int, Field(ge=2, le=5000)] = 20
+    people: Annotated[int, Field(ge=2, le=200)] = 6
+    turnover_per_year: Unit = 0.12
+    contacts: Annotated[int, Field(ge=1, le=50)] = 6
+    initiators: Annotated[int, Field(ge=0, le=50)] = 2
+    mix: dict[str, Annotated[float, Field(ge=0.0, le=1e6)]] = Field(
+        default_factory=lambda: dict(DEFAULT_MIX)
+    )
+
+    @field_validator("mix")
+    @classmethod
+    def _known_logics(cls, mix: dict[str, float]) -> dict[str, float]:
+        allowed = [lg.value for lg in Logic]
+        for key in mix:
+            if key not in allowed:
+                raise ValueError(f"unknown logic {key!r}; allowed: {', '.join(allowed)}")
+        if sum(mix.values()) <= 0:
+            raise ValueError("at least one logic must have a positive weight")
+        return mix
+
+
+class Effort(_Section):
+    """Shares of backbone effort over the four tasks of chapter 4 (normalised)."""
+
+    develop_relations: Unit = 0.25
+    develop_capabilities: Unit = 0.25
+    anchor_capabilities: Unit = 0.25
+    anchor_relations: Unit = 0.25
+
+    @model_validator(mode="after")
+    def _not_all_zero(self) -> Effort:
+        if self.develop_relations + self.develop_capabilities + self.anchor_capabilities + (
+            self.anchor_relations
+        ) <= 0:
+            raise ValueError("effort shares must not all be zero")
+        return self
+
+    def shares(self) -> tuple[float, float, float, float]:
+        """Return the four shares normalised to sum to one, in task order."""
+        raw = (
+            self.develop_relations,
+            self.develop_capabilities,
+            self.anchor_capabilities,
+            self.anchor_relations,
+        )
+        total = sum(raw)
+        return tuple(x / total for x in raw)  # type: ignore[return-value]
+
+
+class Backbone(_Section):
+    """The backbone secretariat (chapter 2 to 4)."""
+
+    enabled: bool = True
+    start_year: Annotated[float, Field(ge=0.0, le=100.0)] = 1.0
+    staff: Annotated[float, Field(ge=0.0, le=100.0)] = 3.0
+    effort: Effort = Field(default_factory=Effort)
+    allocation: Literal["fixed", "adaptive"] = "fixed"
+    independence: Unit = 0.9
+    host: str = "none"
+    disturbance: Unit = 0.5
+    credit_taking: Unit = 0.1
+    growth: Unit = 0.0
+    sunset_year: Annotated[float, Field(ge=0.0, le=200.0)] | Literal["none"] = 12.0
+    handover: bool = True
+    handover_years: Annotated[float, Field(ge=0.0, le=20.0)] = 2.0
+
+
+class Governance(_Section):
+    """Steering-group choices (C3.4, C3.5, C3.8)."""
+
+    goal_steering: Unit = 0.2
+    reporting_burden: Unit = 0.2
+
+
+SHOCK_KINDS = ("funding_cut", "leader_wave", "delivery_pressure")
+
+
+class Shock(_Section):
+    """A shock scheduled at a given year (C5.4, C2.7, C2.26)."""
+
+    kind: Literal["funding_cut", "leader_wave", "delivery_pressure"]
+    year: Annotated[float, Field(ge=0.0, le=200.0)]
+
+
+class Environment(_Section):
+    """Random shocks and the policy frame (C5.3, C5.4, C5.6)."""
+
+    funding_cut_per_year: Unit = 0.03
+    leader_wave_per_year: Unit = 0.03
+    delivery_pressure_per_year: Unit = 0.03
+    shocks: list[Shock] = Field(default_factory=list)
+    policy_threshold: Unit = 0.3
+    policy_window_per_year: PerYear = 0.6
+    policy_step: Unit = 0.5
+    policy_cooldown_years: Annotated[float, Field(ge=0.0, le=50.0)] = 2.0
+
+
+class Mechanisms(_Section):
+    """Calibration constants of the functional forms (modelling assumptions).
+
+    Every value is per year where it is a rate, per meeting where it is a gain.
+    """
+
+    logic_distance_scale: Annotated[float, Field(gt=0.0, le=10.0)] = 0.35
+    trust_gain: Unit = 0.15
+    trust_decay_per_year: PerYear = 0.25
+    tie_threshold: Unit = 0.5
+    confidence: Unit = 0.25
+    confidence_trust: Unit = 0.5
+    convergence: Annotated[float, Field(ge=0.0, le=0.5)] = 0.3
+    backbone_mindset: Unit = 0.85
+    mindset_relapse_per_year: PerYear = 0.1
+    threshold_mean: Unit = 0.45
+    threshold_sd: Unit = 0.2
+    threshold_stake: Unit = 0.3
+    will_hysteresis: Unit = 0.15
+    knowledge_dims: Annotated[int, Field(ge=2, le=200)] = 30
+    socialisation: Unit = 0.1
+    code_learning: Unit = 0.5
+    meetings_per_fte_year: Annotated[float, Field(ge=0.0, le=10000.0)] = 200.0
+    activities_per_fte_year: Annotated[float, Field(ge=0.0, le=1000.0)] = 6.0
+    direct_meetings_per_year: Annotated[float, Field(ge=0.0, le=100.0)] = 2.0
+    routine_pull_per_year: PerYear = 1.0
+    practice_push_per_year: PerYear = 0.8
+    anchoring_per_year: PerYear = 0.3
+    mandate_per_year: PerYear = 1.0
+    change_leader_mindset: Unit = 0.6
+    change_leader_disturbance: Unit = 0.8
+
+
+class Params(_Section):
+    """A whole scenario: every section with its defaults."""
+
+    meta: Meta = Field(default_factory=Meta)
+    simulation: Simulation = Field(default_factory=Simulation)
+    organisations: Organisations = Field(default_factory=Organisations)
+    backbone: Backbone = Field(default_factory=Backbone)
+    governance: Governance = Field(default_factory=Governance)
+    environment: Environment = Field(default_factory=Environment)
+    mechanisms: Mechanisms = Field(default_factory=Mechanisms)
+
+    @model_validator(mode="after")
+    def _host_exists(self) -> Params:
+        host = self.backbone.host
+        if host == "none":
+            return self
+        names = {name for name, _ in roster(self.organisations)}
+        logics = {lg.value for _, lg in roster(self.organisations)}
+        if host not in names and host not in logics:
+            raise ValueError(
+                f"backbone.host {host!r} names no organisation or logic in this scenario; "
+                f"allowed: 'none', a logic present ({', '.join(sorted(logics))}) or an "
+                f"organisation name such as {sorted(names)[0]!r}"
+            )
+        return self
+
+    @property
+    def steps(self) -> int:
+        """Number of steps in a run."""
+        return round(self.simulation.years * self.simulation.steps_per_year)
+
+
+def roster(orgs: Organisations) -> list[tuple[str, Logic]]:
+    """Return the (name, logic) of every organisation, deterministic for ``orgs``.
+
+    ``orgs.count`` organisations are split over ``orgs.mix`` by largest remainder.
+    Names are ``<logic>_<k>`` with ``k`` counted from 1 within each logic.
+    """
+    weights = {Logic(k): v for k, v in orgs.mix.items() if v > 0}
+    total = sum(weights.values())
+    quotas = {lg: orgs.count * w / total for lg, w in weights.items()}
+    counts = {lg: int(q) for lg, q in quotas.items()}
+    rest = orgs.count - sum(counts.values())
+    order = sorted(quotas, key=lambda lg: (-(quotas[lg] - counts[lg]), list(Logic).index(lg)))
+    for lg in order[:rest]:
+        counts[lg] += 1
+    out: list[tuple[str, Logic]] = []
+    for lg in Logic:
+        out.extend((f"{lg.value}_{k + 1}", lg) for k in range(counts.get(lg, 0)))
+    return out
+
+
+def parameter_table() -> list[dict[str, Any]]:
+    """Return every numeric or boolean parameter as data: key, kind, bounds, default.
+
+    The table serves sensitivity analysis and documentation (EMA-Workbench style).
+    """
+    rows: list[dict[str, Any]] = []
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        for name, field in model.model_fields.items():
+            key = f"{prefix}{name}"
+            ann = field.annotation
+            if isinstance(ann, type) and issubclass(ann, BaseModel):
+                walk(ann, key + ".")
+                continue
+            lo = hi = None
+            for m in field.metadata:
+                lo = getattr(m, "ge", None) if getattr(m, "ge", None) is not None else lo
+                lo = getattr(m, "gt", None) if getattr(m, "gt", None) is not None else lo
+                hi = getattr(m, "le", None) if getattr(m, "le", None) is not None else hi
+            default = field.get_default(call_default_factory=True)
+            kind = type(default).__name__
+            rows.append({"key": key, "kind": kind, "low": lo, "high": hi, "default": default})
+
+    for section, field in Params.model_fields.items():
+        if section != "meta":
+            walk(field.annotation, section + ".")
+    return rows

@@ -1,0 +1,220 @@
+"""Scenario loader: TOML files in ``scenarios/``, mappings, and dotted overrides.
+
+Everything that can go wrong with user input ends as a :class:`ScenarioError` (a
+``ValueError``) whose message names the source, the key path and what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from ci_sim.params import Params
+
+
+class ScenarioError(ValueError):
+    """A scenario or an override is invalid; the message says where and why."""
+
+
+def scenario_dir() -> Path:
+    """Return the folder that holds the built-in scenario files."""
+    packaged = resources.files("ci_sim") / "scenarios"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def list_scenarios() -> list[str]:
+    """Return the names of the built-in scenarios, sorted."""
+    return sorted(p.stem for p in scenario_dir().glob("*.toml"))
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read file: {exc.strerror}") from None
+
+
+def _resolve_source(scenario: str | Path | Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+    """Return the raw mapping of a scenario and a label naming its source."""
+    if isinstance(scenario, Mapping):
+        return _plain(scenario), "<mapping>"
+    text = str(scenario)
+    path = Path(text)
+    if path.suffix == ".toml" or path.exists():
+        return _read_toml(path), str(path)
+    candidate = scenario_dir() / f"{text}.toml"
+    if candidate.exists():
+        return _read_toml(candidate), f"scenario {text!r} (scenarios/{text}.toml)"
+    names = list_scenarios()
+    hint = difflib.get_close_matches(text, names, n=1)
+    did = f"; did you mean {hint[0]!r}?" if hint else ""
+    raise ScenarioError(
+        f"unknown scenario {text!r}{did} (built-in: {', '.join(names)}; or a .toml path)"
+    )
+
+
+def _plain(obj: Any) -> Any:
+    """Deep-copy mappings into plain dicts (lists copied too)."""
+    if isinstance(obj, Mapping):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+def apply_overrides(
+    raw: dict[str, Any], overrides: Mapping[str, Any] | None, source: str = "overrides"
+) -> dict[str, Any]:
+    """Return a copy of ``raw`` with dotted-key ``overrides`` set.
+
+    Args:
+        raw: a scenario as nested mappings.
+        overrides: e.g. ``{"backbone.sunset_year": 8}``.
+        source: label used in error messages.
+
+    Raises:
+        ScenarioError: a key path runs through a value that is not a table.
+    """
+    out = _plain(raw)
+    for key, value in (overrides or {}).items():
+        parts = str(key).split(".")
+        node = out
+        for i, part in enumerate(parts[:-1]):
+            nxt = node.setdefault(part, {})
+            if not isinstance(nxt, dict):
+                where = ".".join(parts[: i + 1])
+                raise ScenarioError(f"{source}: {key}: {where} is a value, not a table")
+            node = nxt
+        node[parts[-1]] = _plain(value)
+    return out
+
+
+def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Return the field names allowed at location ``loc`` of :class:`Params`."""
+    current: Any = model
+    for part in loc:
+        fields = getattr(current, "model_fields", None)
+        if not fields or part not in fields:
+            return []
+        current = fields[part].annotation
+    return list(getattr(current, "model_fields", {}) or {})
+
+
+def _describe(error: dict[str, Any]) -> tuple[str, str]:
+    """Return the key path and one readable phrase for one pydantic error."""
+    loc = tuple(p for p in error["loc"] if not str(p).startswith(("function-after", "tagged")))
+    loc = tuple(p for p in loc if not _is_union_tag(p))
+    key = ".".join(str(p) for p in loc) or "<top level>"
+    return key, _phrase(error, loc, key)
+
+
+def _is_union_tag(part: Any) -> bool:
+    text = str(part)
+    return text in ("float", "int", "str", "bool") or text.startswith(
+        ("literal[", "constrained-")
+    )
+
+
+def _phrase(error: dict[str, Any], loc: tuple[Any, ...], key: str) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        allowed = _known_keys(Params, loc[:-1])
+        hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        did = f"; did you mean {'.'.join(map(str, loc[:-1] + (hint[0],)))!r}?" if hint else ""
+        return f"unknown key {key!r}{did} (allowed here: {', '.join(allowed)})"
+    ctx = error.get("ctx") or {}
+    got = error.get("input")
+    if kind == "value_error":
+        return f"{key}: {str(ctx.get('error', error['msg']))}"
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        return f"{key} = {got!r}: {error['msg'].lower()}{_range_text(loc)}"
+    if kind == "missing":
+        return f"{key}: required key is missing"
+    if "expected" in ctx:
+        return f"{key} = {got!r}: allowed values are {ctx['expected']}"
+    return f"{key} = {got!r}: {error['msg']}{_range_text(loc)}"
+
+
+def _range_text(loc: tuple[Any, ...]) -> str:
+    from ci_sim.params import parameter_table
+
+    key = ".".join(map(str, loc))
+    for row in parameter_table():
+        if row["key"] == key and (row["low"] is not None or row["high"] is not None):
+            return f" (allowed range {row['low']} to {row['high']})"
+    return ""
+
+
+def validate(raw: Mapping[str, Any], source: str = "<mapping>") -> Params:
+    """Validate a raw scenario mapping into :class:`Params`.
+
+    Raises:
+        ScenarioError: naming ``source``, the key path and what is allowed.
+    """
+    try:
+        return Params.model_validate(_plain(raw))
+    except ValidationError as exc:
+        by_key: dict[str, list[str]] = {}
+        for error in exc.errors(include_url=False):
+            key, text = _describe(error)
+            by_key.setdefault(key, []).append(text)
+        lines = [
+            texts[0] if len(texts) == 1 else f"{key}: not allowed; either " + " or ".join(
+                t.split(": ", 1)[-1] for t in texts
+            )
+            for key, texts in by_key.items()
+        ]
+        raise ScenarioError(f"{source}: " + "; ".join(lines)) from None
+
+
+def load_scenario(
+    scenario: str | Path | Mapping[str, Any] | Params = "default",
+    overrides: Mapping[str, Any] | None = None,
+) -> Params:
+    """Load, override and validate a scenario.
+
+    Args:
+        scenario: a built-in name, a path to a TOML file, a mapping or ``Params``.
+        overrides: dotted keys to values, e.g. ``{"backbone.sunset_year": 8}``.
+
+    Returns:
+        The validated :class:`Params`.
+
+    Raises:
+        ScenarioError: for any invalid input.
+    """
+    if isinstance(scenario, Params):
+        raw, source = scenario.model_dump(), "<params>"
+    else:
+        raw, source = _resolve_source(scenario)
+    if overrides:
+        raw = apply_overrides(raw, overrides, source)
+        source = f"{source} with overrides {', '.join(map(str, overrides))}"
+    return validate(raw, source)
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """Parse ``key=value`` from the command line; the value is read as TOML if it can be.
+
+    Raises:
+        ScenarioError: when there is no ``=``.
+    """
+    if "=" not in text:
+        raise ScenarioError(f"--set {text!r}: expected key=value, e.g. backbone.staff=2")
+    key, value = text.split("=", 1)
+    try:
+        parsed = tomllib.loads(f"v = {value.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        parsed = value.strip()
+    return key.strip(), parsed
