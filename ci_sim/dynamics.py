@@ -137,7 +137,7 @@ def change_leader_reach(model: CIModel) -> float:
     if model.phase is Phase.HANDOVER:
         return 1.0
     if model.phase is Phase.AFTER_SUNSET:
-        return 1.0 if model.params.backbone.handover else 0.3
+        return 1.0 if model.params.backbone.handover else 0.2
     return 0.5
 
 
@@ -221,7 +221,7 @@ def _coach(model: CIModel, n: int, contacts_per_org: np.ndarray) -> None:
     promote = people[
         model.willing[people]
         & (model.mindset[people] >= mech.change_leader_mindset)
-        & (model.rng.random(people.shape[0]) < model.trust_bb[people])
+        & (model.rng.random(people.shape[0]) < 0.5 * model.trust_bb[people])
     ]
     model.change_leader[promote] = True
     model.meetings.add("coaching", people.shape[0])
@@ -344,7 +344,7 @@ def run_activities(model: CIModel) -> None:
 
 def _activity_rate(model: CIModel) -> float:
     mech = model.params.mechanisms
-    cl = model.change_leader.sum() * 0.5 * change_leader_reach(model)
+    cl = model.change_leader.sum() * 0.1 * change_leader_reach(model)
     if model.backbone is None:
         return cl
     share = model.backbone.task_shares()[Task.DEVELOP_CAPABILITIES]
@@ -395,7 +395,7 @@ def _credit(model: CIModel, orgs: np.ndarray) -> None:
     delivered = min(1.0, model.params.backbone.growth) if model.backbone is not None else 0.0
     model.practice[orgs] += 0.05 * (1 - delivered) * (1 - model.practice[orgs])
     model.delivered[orgs] += 0.05 * delivered * (1 - model.delivered[orgs])
-    model.success[orgs] = np.minimum(1.0, model.success[orgs] + 0.3 * (1 - taken))
+    model.success[orgs] = np.minimum(1.0, model.success[orgs] + 0.15 * (1 - taken))
     people = np.isin(model.person_org, orgs)
     model.trust_bb[people] *= 1.0 - 0.3 * taken
     back = model.default_mindset[model.person_org[people]]
@@ -427,14 +427,26 @@ def update_minds(model: CIModel) -> None:
         c.b, weights=w * willing[c.a], minlength=n
     )
     weight = np.bincount(c.a, weights=w, minlength=n) + np.bincount(c.b, weights=w, minlength=n)
-    bb = 0.5 * model.trust_bb if model.backbone is not None else np.zeros(n)
+    bb = np.maximum(_local_leadership(model)[model.person_org], 0.0)
+    if model.backbone is not None:
+        bb = np.maximum(bb, 2.0 * model.trust_bb)
     daily = 1.0 + 2.0 * model.routine[model.person_org]  # the core task competes (C5.5)
-    exposure = (pull + bb) / (daily + weight + bb) + 0.5 * model.success[model.person_org]
+    exposure = (pull + bb) / (daily + weight + bb) + 0.2 * model.success[model.person_org]
     model.willing = kernels.mobilise(
         exposure, model.threshold, model.willing, mech.will_hysteresis
     )
     _relapse_mindsets(model)
     _update_change_leaders(model)
+
+
+def _local_leadership(model: CIModel) -> np.ndarray:
+    """Weight of local change leaders as a willing anchor in each organisation (C2.22).
+
+    Once leadership is handed over (or before a backbone exists, for the initiators'
+    organisations), change leaders carry the mobilising role the backbone had.
+    """
+    cl_share = model.org_mean(model.change_leader.astype(float))
+    return 2.0 * np.minimum(1.0, 3.0 * cl_share) * change_leader_reach(model) * 0.5
 
 
 def _relapse_mindsets(model: CIModel) -> None:
@@ -448,12 +460,14 @@ def _relapse_mindsets(model: CIModel) -> None:
 def _update_change_leaders(model: CIModel) -> None:
     """Change leaders emerge among willing, changed people and fade when will goes (C2.20)."""
     mech = model.params.mechanisms
+    spy = model.params.simulation.steps_per_year
     ready = model.willing & (model.mindset >= mech.change_leader_mindset)
-    spontaneous = model.rng.random(ready.shape[0]) < kernels.per_step(
-        0.1, model.params.simulation.steps_per_year
-    )
+    spontaneous = model.rng.random(ready.shape[0]) < kernels.per_step(0.03, spy)
     model.change_leader |= ready & spontaneous
     model.change_leader &= model.willing & (model.mindset >= mech.change_leader_mindset - 0.15)
+    if change_leader_reach(model) < 0.5:  # left without a mandate, some give up (C2.22)
+        quit_ = model.rng.random(ready.shape[0]) < kernels.per_step(0.3, spy)
+        model.change_leader &= ~quit_
 
 
 def disturbance(model: CIModel) -> np.ndarray:
@@ -468,7 +482,7 @@ def disturbance(model: CIModel) -> np.ndarray:
         * np.minimum(1.0, 3.0 * cl_share)
         * change_leader_reach(model)
     )
-    d = local * 0.5
+    d = local
     if model.backbone is not None:
         reach = 1.0 - np.exp(-model.reach / 2.0)
         d = d + 1.5 * model.params.backbone.disturbance * reach

@@ -161,7 +161,7 @@ class Mechanisms(_Section):
     """
 
     logic_distance_scale: Annotated[float, Field(gt=0.0, le=10.0)] = 0.35
-    trust_gain: Unit = 0.15
+    trust_gain: Unit = 0.25
     trust_decay_per_year: PerYear = 0.25
     tie_threshold: Unit = 0.5
     confidence: Unit = 0.25
@@ -169,7 +169,7 @@ class Mechanisms(_Section):
     convergence: Annotated[float, Field(ge=0.0, le=0.5)] = 0.3
     backbone_mindset: Unit = 0.85
     mindset_relapse_per_year: PerYear = 0.1
-    threshold_mean: Unit = 0.45
+    threshold_mean: Unit = 0.4
     threshold_sd: Unit = 0.2
     threshold_stake: Unit = 0.3
     will_hysteresis: Unit = 0.15
@@ -183,7 +183,7 @@ class Mechanisms(_Section):
     practice_push_per_year: PerYear = 0.8
     anchoring_per_year: PerYear = 0.3
     mandate_per_year: PerYear = 1.0
-    change_leader_mindset: Unit = 0.6
+    change_leader_mindset: Unit = 0.7
     change_leader_disturbance: Unit = 0.8
 
 
