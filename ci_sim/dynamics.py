@@ -84,7 +84,9 @@ def apply_shocks(model: CIModel) -> None:
         "delivery_pressure": env.delivery_pressure_per_year,
     }
     draws = model.rng.random(len(kinds))
-    due = [k for (k, r), u in zip(kinds.items(), draws, strict=True) if u < kernels.per_step(r, spy)]
+    due = [
+        k for (k, r), u in zip(kinds.items(), draws, strict=True) if u < kernels.per_step(r, spy)
+    ]
     due += [s.kind for s in env.shocks if model.time == round(s.year * spy)]
     for kind in due:
         _SHOCKS[kind](model)
@@ -432,9 +434,7 @@ def update_minds(model: CIModel) -> None:
         bb = np.maximum(bb, 2.0 * model.trust_bb)
     daily = 1.0 + 2.0 * model.routine[model.person_org]  # the core task competes (C5.5)
     exposure = (pull + bb) / (daily + weight + bb) + 0.2 * model.success[model.person_org]
-    model.willing = kernels.mobilise(
-        exposure, model.threshold, model.willing, mech.will_hysteresis
-    )
+    model.willing = kernels.mobilise(exposure, model.threshold, model.willing, mech.will_hysteresis)
     _relapse_mindsets(model)
     _update_change_leaders(model)
 
@@ -504,18 +504,19 @@ def learn_together(model: CIModel) -> None:
     _share_data(model)
     engaged = model.engaged_people
     bb = model.trust_bb if model.backbone is not None else np.zeros_like(model.trust_bb)
-    attached = engaged * np.maximum.reduce(
-        [bb, 0.6 * model.change_leader, 0.2 * model.willing]
-    )
-    p1 = kernels.per_step(
-        min(1.0, mech.socialisation * (1 + 2 * model.steering)), spy
-    ) * attached
+    attached = engaged * np.maximum.reduce([bb, 0.6 * model.change_leader, 0.2 * model.willing])
+    p1 = kernels.per_step(min(1.0, mech.socialisation * (1 + 2 * model.steering)), spy) * attached
     model.beliefs = kernels.socialise(model.beliefs, model.code, p1, model.rng)
     capacity = _analysis_capacity(model)
     if capacity > 0:
         p2 = kernels.per_step(mech.code_learning * capacity * (1 - 0.5 * model.steering), spy)
         model.code = kernels.learn_code(
-            model.code, model.beliefs, model.reality, p2, model.rng, _voice(model) * attached
+            model.code,
+            model.beliefs,
+            model.reality,
+            p2,
+            model.rng,
+            _voice(model) * attached,
         )
     model.code_knowledge = float(kernels.knowledge(model.code, model.reality))
 
@@ -573,7 +574,10 @@ def change_practice(model: CIModel) -> None:
     push = push * crowd * engaged + 0.15 * model.policy * dt
     model.practice += push * (1.0 - model.practice)
     model.practice = kernels.relax_practice(
-        model.practice, model.habit, model.routine, disturbance(model),
+        model.practice,
+        model.habit,
+        model.routine,
+        disturbance(model),
         mech.routine_pull_per_year * dt,
     )
     gap = model.practice - model.habit

@@ -59,9 +59,7 @@ def bounded_confidence(
     delta = np.bincount(i, weights=step_i, minlength=n) - np.bincount(
         j, weights=step_i, minlength=n
     )
-    count = np.bincount(i, weights=moved, minlength=n) + np.bincount(
-        j, weights=moved, minlength=n
-    )
+    count = np.bincount(i, weights=moved, minlength=n) + np.bincount(j, weights=moved, minlength=n)
     return opinions + delta / np.maximum(count, 1.0)
 
 
@@ -89,7 +87,10 @@ def knowledge(beliefs: np.ndarray, reality: np.ndarray) -> np.ndarray:
 
 
 def socialise(
-    beliefs: np.ndarray, code: np.ndarray, rate: np.ndarray | float, rng: np.random.Generator
+    beliefs: np.ndarray,
+    code: np.ndarray,
+    rate: np.ndarray | float,
+    rng: np.random.Generator,
 ) -> np.ndarray:
     """Return beliefs after members adopt the code (March 1991, socialisation ``p1``).
 

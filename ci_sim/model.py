@@ -74,9 +74,7 @@ class CIModel(mesa.Model):
         )
         self.default_mindset = logics.profile_array(self.org_logic, "mindset")
         self.neutral_position = self.org_pos.mean(axis=0)
-        self.organisations = [
-            Organisation(self, i, name, lg) for i, (name, lg) in enumerate(names)
-        ]
+        self.organisations = [Organisation(self, i, name, lg) for i, (name, lg) in enumerate(names)]
         self.host_index = self._find_host()
 
     def _find_host(self) -> int:
@@ -136,9 +134,7 @@ class CIModel(mesa.Model):
             self.default_mindset[org] + self.rng.normal(0, 0.08, k), 0.0, 1.0
         )
         mean = mech.threshold_mean + mech.threshold_stake * (self.stake[org] - 0.25)
-        self.threshold[people] = np.clip(
-            self.rng.normal(mean, mech.threshold_sd, k), 0.02, 1.0
-        )
+        self.threshold[people] = np.clip(self.rng.normal(mean, mech.threshold_sd, k), 0.02, 1.0)
         self.willing[people] = False
         self.change_leader[people] = False
         self.trust_bb[people] = 0.0
@@ -219,7 +215,12 @@ class CIModel(mesa.Model):
     def log_event(self, kind: str, detail: str = "") -> None:
         """Append an event (shock, phase change, policy change, stance ...)."""
         self.events.append(
-            {"step": int(self.time), "year": round(self.year, 4), "kind": kind, "detail": detail}
+            {
+                "step": int(self.time),
+                "year": round(self.year, 4),
+                "kind": kind,
+                "detail": detail,
+            }
         )
 
     # --- the step ---------------------------------------------------------------------

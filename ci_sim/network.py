@@ -35,9 +35,7 @@ class Contacts:
         return int(self.a.shape[0])
 
 
-def build_contacts(
-    person_org: np.ndarray, contacts: int, rng: np.random.Generator
-) -> Contacts:
+def build_contacts(person_org: np.ndarray, contacts: int, rng: np.random.Generator) -> Contacts:
     """Return the contact ties of people whose organisation is ``person_org``.
 
     Inside an organisation the first person (the leader) knows everyone and staff form a

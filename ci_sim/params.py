@@ -88,9 +88,13 @@ class Effort(_Section):
 
     @model_validator(mode="after")
     def _not_all_zero(self) -> Effort:
-        if self.develop_relations + self.develop_capabilities + self.anchor_capabilities + (
-            self.anchor_relations
-        ) <= 0:
+        if (
+            self.develop_relations
+            + self.develop_capabilities
+            + self.anchor_capabilities
+            + (self.anchor_relations)
+            <= 0
+        ):
             raise ValueError("effort shares must not all be zero")
         return self
 

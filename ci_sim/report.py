@@ -83,7 +83,8 @@ def metric_table(result: RunResult) -> str:
     sunset, _ = sunset_status(result)
     columns = [("start (year 0)", result.metrics.iloc[0])]
     if sunset is not None:
-        columns.append((f"sunset (year {_fmt_year(sunset)})", result.at_year(sunset)))
+        last = result.metrics[result.metrics["year"] < sunset - 1e-9].iloc[-1]
+        columns.append((f"before sunset (year {_fmt_year(float(last['year']))})", last))
     columns.append((f"end (year {_fmt_year(end_year(result))})", result.metrics.iloc[-1]))
     names = [m for m in REPORTERS if m in result.metrics.columns]
     width = max(len(m) for m in [*names, "metric"])

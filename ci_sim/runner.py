@@ -50,7 +50,11 @@ class RunResult:
         self.metrics.to_csv(paths[0], index=False)
         self.organisations.to_csv(paths[1], index=False)
         self.events.to_csv(paths[2], index=False)
-        meta = {"seed": self.seed, "provenance": self.provenance, "params": self.params.model_dump()}
+        meta = {
+            "seed": self.seed,
+            "provenance": self.provenance,
+            "params": self.params.model_dump(),
+        }
         paths.append(out / "params.json")
         paths[-1].write_text(json.dumps(meta, indent=2, default=str))
         return paths

@@ -121,9 +121,7 @@ def _describe(error: dict[str, Any]) -> tuple[str, str]:
 
 def _is_union_tag(part: Any) -> bool:
     text = str(part)
-    return text in ("float", "int", "str", "bool") or text.startswith(
-        ("literal[", "constrained-")
-    )
+    return text in ("float", "int", "str", "bool") or text.startswith(("literal[", "constrained-"))
 
 
 def _phrase(error: dict[str, Any], loc: tuple[Any, ...], key: str) -> str:
@@ -170,9 +168,9 @@ def validate(raw: Mapping[str, Any], source: str = "<mapping>") -> Params:
             key, text = _describe(error)
             by_key.setdefault(key, []).append(text)
         lines = [
-            texts[0] if len(texts) == 1 else f"{key}: not allowed; either " + " or ".join(
-                t.split(": ", 1)[-1] for t in texts
-            )
+            texts[0]
+            if len(texts) == 1
+            else f"{key}: not allowed; either " + " or ".join(t.split(": ", 1)[-1] for t in texts)
             for key, texts in by_key.items()
         ]
         raise ScenarioError(f"{source}: " + "; ".join(lines)) from None

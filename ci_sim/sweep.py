@@ -35,6 +35,7 @@ class AtYears:
     metrics: tuple[str, ...]
 
     def __call__(self, result: RunResult) -> dict[str, float]:
+        """Return the named outcomes of ``result``."""
         out = {}
         for y in self.years:
             row = result.at_year(y)

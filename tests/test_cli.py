@@ -118,7 +118,7 @@ def test_summary_sunset_after_run(short_run):
 def test_summary_sunset_inside_run():
     result = ci_sim.run("default", seed=0, years=2, overrides={"backbone.sunset_year": 1.5})
     text = summary_text(result)
-    assert "sunset (year 1.5)" in text
+    assert "before sunset (year 1.4" in text
     assert "backbone_start" in text
 
 

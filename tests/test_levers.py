@@ -36,8 +36,7 @@ HOST = Logic.MUNICIPALITY
 DISTANT = [
     lg.value
     for lg in Logic
-    if distance(np.array(LOGIC_TABLE[lg].position), np.array(LOGIC_TABLE[HOST].position))
-    > 0.4
+    if distance(np.array(LOGIC_TABLE[lg].position), np.array(LOGIC_TABLE[HOST].position)) > 0.4
 ]
 
 
@@ -139,6 +138,9 @@ def test_growing_backbone_raises_dependence_and_the_drop_after_sunset():
 
 def test_turnover_erodes_trust():
     """C2.7, C2.24: trust lives in people; when they leave, it has to be rebuilt."""
-    low, high = {"organisations.turnover_per_year": 0.05}, {"organisations.turnover_per_year": 0.4}
+    low, high = (
+        {"organisations.turnover_per_year": 0.05},
+        {"organisations.turnover_per_year": 0.4},
+    )
     assert_lower(effect(f"mean_trust@{PRE_SUNSET:g}", low, high))
     assert_lower(effect(f"systemic_change@{END:g}", low, high))
