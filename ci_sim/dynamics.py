@@ -223,7 +223,7 @@ def _coach(model: CIModel, n: int, contacts_per_org: np.ndarray) -> None:
     promote = people[
         model.willing[people]
         & (model.mindset[people] >= mech.change_leader_mindset)
-        & (model.rng.random(people.shape[0]) < 0.5 * model.trust_bb[people])
+        & (model.rng.random(people.shape[0]) < 0.2 * model.trust_bb[people])
     ]
     model.change_leader[promote] = True
     model.meetings.add("coaching", people.shape[0])
@@ -643,16 +643,17 @@ def shift_stances(model: CIModel) -> None:
         Stance.WITHDRAWN: 0.3 * model.stake * (1 - will) * (1 - trust),
     }
     back = np.where(host, 0.1, 0.2 + 2.0 * ind * present)
-    u = model.rng.random((3, len(model.organisations)))
-    for org in model.organisations:
-        i, stance = org.idx, org.stance
-        if stance is Stance.ENGAGED:
-            for target, rate in rates.items():
-                if u[int(target), i] < kernels.per_step(float(rate[i]), spy):
-                    org.set_stance(target)
-                    break
-        elif u[0, i] < kernels.per_step(min(1.0, float(back[i])), spy):
-            org.set_stance(Stance.ENGAGED)
+    p = {k: kernels.per_step(r, spy) for k, r in rates.items()}
+    u = model.rng.random((2, len(model.organisations)))
+    engaged = model.stance == Stance.ENGAGED
+    to_dom = engaged & (u[0] < p[Stance.DOMINATING])
+    to_wd = engaged & ~to_dom & (u[1] < p[Stance.WITHDRAWN])
+    to_eng = ~engaged & (u[0] < kernels.per_step(back, spy))
+    for target, mask in ((Stance.DOMINATING, to_dom), (Stance.WITHDRAWN, to_wd)):
+        for i in np.flatnonzero(mask):
+            model.organisations[i].set_stance(target)
+    for i in np.flatnonzero(to_eng):
+        model.organisations[i].set_stance(Stance.ENGAGED)
 
 
 def turn_over(model: CIModel) -> None:

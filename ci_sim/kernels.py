@@ -19,9 +19,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def per_step(rate_per_year: float, steps_per_year: int) -> float:
-    """Convert a yearly probability (or hazard share) into a per-step probability."""
-    rate = min(max(rate_per_year, 0.0), 1.0)
+def per_step(rate_per_year: float | np.ndarray, steps_per_year: int) -> float | np.ndarray:
+    """Convert yearly probabilities (clipped to [0, 1]) into per-step probabilities."""
+    rate = np.clip(rate_per_year, 0.0, 1.0)
     return 1.0 - (1.0 - rate) ** (1.0 / steps_per_year)
 
 
