@@ -148,13 +148,16 @@ class Backbone(mesa.Agent):
         """Drift toward the host and the most powerful actors when not independent.
 
         Actors pull the backbone toward their logics; without a clear stance the work
-        drifts to the strongest (C2.16). Drift per year is ``1 - independence``.
+        drifts to the strongest (C2.16). The position relaxes (rate 1 per year) toward
+        ``independence * neutral + (1 - independence) * pull``, where ``pull`` is the
+        host's position, or the power-weighted mean position when there is no host
+        (assumed form): capture grows with ``1 - independence``.
         """
         m = self.model
         ind = m.params.backbone.independence
-        target = m.power @ m.org_pos if self.host < 0 else m.org_pos[self.host]
-        rate = (1.0 - ind) * m.dt
-        self.position = self.position + rate * (target - self.position)
+        pull = m.power @ m.org_pos if self.host < 0 else m.org_pos[self.host]
+        target = ind * m.neutral_position + (1.0 - ind) * pull
+        self.position = self.position + m.rate(1.0) * (target - self.position)
 
     def adapt_allocation(self) -> None:
         """Shift effort toward the weakest task once a year (adaptive policy, C3.7, C3.12).

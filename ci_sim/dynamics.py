@@ -49,25 +49,27 @@ class MeetingTally:
 
 
 def advance_phase(model: CIModel) -> None:
-    """Move through mobilisation, active backbone, handover and sunset (C2.8, C3.7)."""
+    """Move through mobilisation, active backbone, handover and sunset (C2.8, C3.7).
+
+    Phase changes happen at whole steps (``round(year * steps_per_year)``).
+    """
     bb = model.params.backbone
-    year = model.year
-    sunset = np.inf if bb.sunset_year == "none" else float(bb.sunset_year)
     if not bb.enabled:
         return
-    if model.phase is Phase.MOBILISATION and year >= bb.start_year and year < sunset:
+    now = round(model.time)
+    sunset = np.inf if bb.sunset_year == "none" else model.step_of(float(bb.sunset_year))
+    if model.phase is Phase.MOBILISATION and model.step_of(bb.start_year) <= now < sunset:
         model.backbone = Backbone(model)
         model.phase = Phase.ACTIVE
         model.log_event("backbone_start", f"staff {bb.staff:g} FTE")
-    if (
-        model.phase is Phase.ACTIVE
-        and bb.handover
-        and year >= sunset - bb.handover_years
-        and year < sunset
-    ):
+    if bb.sunset_year != "none" and model.phase is Phase.ACTIVE and bb.handover:
+        handover = model.step_of(float(bb.sunset_year) - bb.handover_years)
+    else:
+        handover = np.inf
+    if model.phase is Phase.ACTIVE and handover <= now < sunset:
         model.phase = Phase.HANDOVER
         model.log_event("handover_start", "leadership moves to local change leaders")
-    if model.backbone is not None and year >= sunset:
+    if model.backbone is not None and now >= sunset:
         model.backbone.remove()
         model.backbone = None
         model.phase = Phase.AFTER_SUNSET
@@ -87,19 +89,19 @@ def apply_shocks(model: CIModel) -> None:
     due = [
         k for (k, r), u in zip(kinds.items(), draws, strict=True) if u < kernels.per_step(r, spy)
     ]
-    due += [s.kind for s in env.shocks if model.time == round(s.year * spy)]
+    due += [s.kind for s in env.shocks if round(model.time) == model.step_of(s.year)]
     for kind in due:
         _SHOCKS[kind](model)
-    if model.year >= model.funding_until:
+    if model.time >= model.funding_until:
         model.funding_factor = 1.0
-    if model.year >= model.pressure_until:
+    if model.time >= model.pressure_until:
         model.pressure = 0.0
 
 
 def _funding_cut(model: CIModel) -> None:
     """Funding is cut for two years: backbone staff and organisations' mandates drop (C2.26)."""
     model.funding_factor = 0.6
-    model.funding_until = model.year + 2.0
+    model.funding_until = model.time + model.step_of(2.0)
     model.mandate *= 0.85
     model.log_event("shock_funding_cut", "backbone at 60% for 2 years")
 
@@ -114,7 +116,7 @@ def _leader_wave(model: CIModel) -> None:
 def _delivery_pressure(model: CIModel) -> None:
     """Pressure to deliver for a year crowds out curiosity (C5.4)."""
     model.pressure = 0.8
-    model.pressure_until = model.year + 1.0
+    model.pressure_until = model.time + model.step_of(1.0)
     model.log_event("shock_delivery_pressure", "steering at 0.8 for 1 year")
 
 
@@ -153,8 +155,8 @@ def meet(model: CIModel) -> None:
     """
     mech = model.params.mechanisms
     model.meetings = MeetingTally()
-    model.trust = kernels.decay(model.trust, mech.trust_decay_per_year * model.dt)
-    model.trust_bb = kernels.decay(model.trust_bb, mech.trust_decay_per_year * model.dt)
+    model.trust = kernels.decay(model.trust, model.rate(mech.trust_decay_per_year))
+    model.trust_bb = kernels.decay(model.trust_bb, model.rate(mech.trust_decay_per_year))
     met = [_direct_meetings(model)]
     contacts_per_org = np.zeros(len(model.organisations))
     if model.backbone is not None:
@@ -178,7 +180,7 @@ def _direct_meetings(model: CIModel) -> tuple[np.ndarray, np.ndarray]:
         12.0,  # colleagues meet about monthly
     )
     engaged = model.engaged_people
-    p = np.clip(rate * model.dt, 0.0, 1.0) * engaged[c.a] * engaged[c.b]
+    p = model.rate(rate) * engaged[c.a] * engaged[c.b]
     edges = np.flatnonzero(model.rng.random(c.size) < p)
     model.meetings.add("direct", c.cross[edges].sum())
     return edges, np.zeros(edges.shape[0])
@@ -236,7 +238,7 @@ def _meet_leaders(model: CIModel, n: int, contacts_per_org: np.ndarray) -> None:
     _backbone_talk(model, people, contacts_per_org, depth=0.3)
     org = model.person_org[people]
     buy_in = model.willing[people] * model.trust_bb[people]
-    gain = np.bincount(org, weights=0.15 * buy_in, minlength=model.mandate.shape[0])
+    gain = np.bincount(org, weights=0.03 * buy_in, minlength=model.mandate.shape[0])
     model.mandate += np.clip(gain, 0, 1) * (1.0 - model.mandate)
     model.meetings.add("leader", people.shape[0])
 
@@ -255,7 +257,9 @@ def _backbone_talk(
         return
     mech, bb = model.params.mechanisms, model.params.backbone
     q = depth * model.bb_quality[people] * (1.0 - 0.5 * bb.disturbance**2)
-    model.trust_bb[people] = kernels.gain_trust(model.trust_bb[people], q, 2 * mech.trust_gain)
+    model.trust_bb[people] = kernels.gain_trust(
+        model.trust_bb[people], q, min(1.0, 2 * mech.trust_gain)
+    )
     eps = mech.confidence * curiosity(model) + mech.confidence_trust * model.trust_bb[people]
     target = mech.backbone_mindset * (1.0 - 0.5 * model.backbone.capture)
     model.mindset[people] += kernels.confidence_pull(
@@ -303,18 +307,18 @@ def _meet_on_ties(model: CIModel, edges: np.ndarray, facilitation: np.ndarray) -
 def _update_reach(model: CIModel, contacts_per_org: np.ndarray) -> None:
     """Backbone reach per organisation: meetings per person-year, smoothed over ~6 months."""
     per_year = contacts_per_org / (model.params.organisations.people * model.dt)
-    model.reach += min(1.0, 2.0 * model.dt) * (per_year - model.reach)
+    model.reach += model.rate(2.0) * (per_year - model.reach)
 
 
 def _lose_trust(model: CIModel) -> None:
     """Betrayal-like erosion: dominating actors and a captured backbone (C2.10, C2.16)."""
     dom = (model.stance == Stance.DOMINATING).astype(float)
     hit = np.maximum(dom[model.edge_org_a], dom[model.edge_org_b]) * model.contacts.cross
-    model.trust *= 1.0 - 0.5 * model.dt * hit
+    model.trust *= 1.0 - model.rate(0.5 * hit)
     if model.backbone is not None:
         cap = model.backbone.capture
         d = 1.0 - model.bb_quality
-        model.trust_bb *= 1.0 - np.clip(2.0 * cap * d * model.dt, 0.0, 1.0)
+        model.trust_bb *= 1.0 - model.rate(2.0 * cap * d)
 
 
 # --- activities, successes, credit ------------------------------------------------------
@@ -332,7 +336,8 @@ def run_activities(model: CIModel) -> None:
     n_act = model.rng.poisson(rate * model.dt)
     engaged = np.flatnonzero(model.stance != Stance.WITHDRAWN)
     n_act = min(n_act, engaged.shape[0] // 3)
-    model.success *= 1.0 - 0.5 * model.dt
+    model.success *= 1.0 - model.rate(0.5)
+    model.capability *= 1.0 - model.rate(0.2)
     if n_act > 0:
         will = _org_will(model)
         w = (0.2 + will[engaged]) / (0.2 + will[engaged]).sum()
@@ -341,7 +346,7 @@ def run_activities(model: CIModel) -> None:
         act[chosen] = np.repeat(np.arange(n_act), 3)
         _settle_activities(model, act, n_act)
     share = model.meetings.share_via_backbone()
-    model.dependence += min(1.0, model.dt) * (share - model.dependence)
+    model.dependence += model.rate(1.0) * (share - model.dependence)
 
 
 def _activity_rate(model: CIModel) -> float:
@@ -372,6 +377,8 @@ def _settle_activities(model: CIModel, act: np.ndarray, n_act: int) -> None:
         - 1.0 * model.steering  # deadlines rush trial actions (C3.4)
     )
     won = model.rng.random(n_act) < 1.0 / (1.0 + np.exp(-logit))
+    gain = np.where(won[group], 0.2, 0.05)  # failures teach a little too (C2.4)
+    model.capability[part] += gain * (1.0 - model.capability[part])
     _credit(model, part[won[group]])
     edges = np.flatnonzero(inside)
     q = kernels.meeting_quality(
@@ -382,7 +389,7 @@ def _settle_activities(model: CIModel, act: np.ndarray, n_act: int) -> None:
         model.trust[edges], q * factor, model.params.mechanisms.trust_gain
     )
     model.meetings.add("activity", edges.shape[0])
-    model.successes = getattr(model, "successes", 0) + int(won.sum())
+    model.successes += int(won.sum())
 
 
 def _credit(model: CIModel, orgs: np.ndarray) -> None:
@@ -399,7 +406,10 @@ def _credit(model: CIModel, orgs: np.ndarray) -> None:
     model.delivered[orgs] += 0.05 * delivered * (1 - model.delivered[orgs])
     model.success[orgs] = np.minimum(1.0, model.success[orgs] + 0.15 * (1 - taken))
     people = np.isin(model.person_org, orgs)
-    model.trust_bb[people] *= 1.0 - 0.3 * taken
+    shared = 0.1 * (1 - taken) * (model.backbone is not None)
+    model.trust_bb[people] = (1.0 - 0.3 * taken) * kernels.gain_trust(
+        model.trust_bb[people], 1.0, shared
+    )
     back = model.default_mindset[model.person_org[people]]
     model.mindset[people] += 0.1 * taken * (back - model.mindset[people])
 
@@ -452,7 +462,7 @@ def _local_leadership(model: CIModel) -> np.ndarray:
 def _relapse_mindsets(model: CIModel) -> None:
     """Mental models drift back to the own logic unless disturbed (C2.15, C3.11)."""
     org = model.person_org
-    rate = model.params.mechanisms.mindset_relapse_per_year * model.dt
+    rate = model.rate(model.params.mechanisms.mindset_relapse_per_year)
     pull = rate * model.routine[org] * (1.0 - disturbance(model)[org])
     model.mindset += pull * (model.default_mindset[org] - model.mindset)
 
@@ -560,29 +570,33 @@ def _share_data(model: CIModel) -> None:
 def change_practice(model: CIModel) -> None:
     """Practice grows with will and mindset, is pulled back to routine, and anchors.
 
-    Push: will x mindset x mandate (C2.20, C4.3); a growing backbone's own delivery
+    Push: will x mindset x mandate x capability from joint activities (C2.20, C4.2,
+    C4.3); the four tasks are preconditions of each other. A growing backbone's delivery
     crowds it out (C2.17). Pull: routines pull practice back to the anchored habit,
     weakened by disturbance (C1.1, C2.15). Habit: practice becomes routine where
     mandate and mindset carry it (C4.3, C2.20). Policy frames spread it (C5.6).
     """
-    mech, dt = model.params.mechanisms, model.dt
+    mech = model.params.mechanisms
     engaged = model.stance != Stance.WITHDRAWN
     mind = model.org_mean(model.mindset)
     will = _org_will(model)
     crowd = 1.0 - 0.7 * model.delivered
-    push = mech.practice_push_per_year * dt * will * mind * (0.2 + 0.8 * model.mandate)
-    push = push * crowd * engaged + 0.15 * model.policy * dt
+    capable = (0.1 + 0.9 * model.mandate) * (0.1 + 0.9 * model.capability)
+    push = model.rate(
+        mech.practice_push_per_year * will * mind * capable * crowd * engaged + 0.15 * model.policy
+    )
     model.practice += push * (1.0 - model.practice)
     model.practice = kernels.relax_practice(
         model.practice,
         model.habit,
         model.routine,
         disturbance(model),
-        mech.routine_pull_per_year * dt,
+        model.rate(mech.routine_pull_per_year),
     )
     gap = model.practice - model.habit
-    anchor = mech.anchoring_per_year * dt * (model.mandate * mind + 0.5 * model.policy)
-    model.habit += np.where(gap > 0, anchor * gap, 0.2 * dt * gap) - FORGETTING * dt * model.habit
+    anchor = model.rate(mech.anchoring_per_year * (model.mandate * mind + 0.5 * model.policy))
+    model.habit += np.where(gap > 0, anchor * gap, model.rate(0.2) * gap)
+    model.habit -= model.rate(FORGETTING) * model.habit
     _update_mandate(model, will)
     _update_delivery(model)
     _update_policy(model, will, mind)
@@ -590,26 +604,27 @@ def change_practice(model: CIModel) -> None:
 
 def _update_mandate(model: CIModel, will: np.ndarray) -> None:
     """Leaders with buy-in commit mandate and resources; it erodes slowly (C2.7, C4.3)."""
-    mech, dt = model.params.mechanisms, model.dt
+    mech = model.params.mechanisms
     leader = model.willing[model.leader_of] * model.mindset[model.leader_of]
-    model.mandate += 0.1 * mech.mandate_per_year * dt * leader * (1.0 - model.mandate)
-    model.mandate -= 0.1 * dt * (1.0 - will) * model.mandate
+    model.mandate += model.rate(0.05 * mech.mandate_per_year * leader) * (1.0 - model.mandate)
+    model.mandate -= model.rate(0.1 * (1.0 - will)) * model.mandate
 
 
 def _update_delivery(model: CIModel) -> None:
     """What the backbone delivers itself vanishes after it is gone (C2.17, C3.3)."""
     if model.backbone is None:
-        model.delivered *= 1.0 - min(1.0, 2.0 * model.dt)
+        model.delivered *= 1.0 - model.rate(2.0)
         return
     g = model.params.backbone.growth
-    model.delivered += model.dt * (0.5 * g - model.delivered)
+    model.delivered += model.rate(1.0) * (0.5 * g - model.delivered)
 
 
 def _update_policy(model: CIModel, will: np.ndarray, mind: np.ndarray) -> None:
     """A policy frame changes when enough aligned, mobilised power pushes (C5.3, C5.6)."""
     env = model.params.environment
     engaged = model.stance != Stance.WITHDRAWN
-    push = float(model.power @ (engaged * will * mind)) * (0.5 + 0.5 * model.code_knowledge)
+    proof = 0.3 + 0.7 * model.practice  # pilots that work make the case (C5.3)
+    push = float(model.power @ (engaged * will * mind * proof)) * (0.5 + 0.5 * model.code_knowledge)
     model.policy_push = push
     ready = model.year - model.last_policy_year >= env.policy_cooldown_years
     if push < env.policy_threshold or not ready or model.policy >= 1.0:

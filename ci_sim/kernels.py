@@ -143,9 +143,14 @@ def learn_code(
 # --- Trust and routines (assumed functional forms) ------------------------------------
 
 
-def gain_trust(trust: np.ndarray, quality: np.ndarray | float, gain: float) -> np.ndarray:
-    """Return trust after a meeting: a saturating step ``gain * quality`` toward 1."""
-    return trust + gain * quality * (1.0 - trust)
+def gain_trust(
+    trust: np.ndarray, quality: np.ndarray | float, gain: float, ceiling: float = 1.0
+) -> np.ndarray:
+    """Return trust after a meeting: a saturating step ``gain * quality`` toward ``ceiling``.
+
+    Trust above the ceiling is left as it is (a meeting never lowers trust).
+    """
+    return np.maximum(trust, trust + gain * quality * (ceiling - trust))
 
 
 def decay(value: np.ndarray, rate: np.ndarray | float) -> np.ndarray:

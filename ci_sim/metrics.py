@@ -195,6 +195,7 @@ def organisation_snapshot(model: CIModel) -> dict[str, np.ndarray]:
         "habit": model.habit.copy(),
         "mandate": model.mandate.copy(),
         "delivered": model.delivered.copy(),
+        "capability": model.capability.copy(),
         "mean_trust": tsum / np.maximum(tcnt, 1),
         "trust_backbone": model.org_mean(model.trust_bb),
         "willingness": model.org_mean(model.willing.astype(float)),

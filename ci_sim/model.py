@@ -8,6 +8,7 @@ description and the claim ids each mechanism rests on.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import mesa
@@ -155,10 +156,12 @@ class CIModel(mesa.Model):
         self.mandate = np.full(n_org, 0.05)
         self.delivered = np.zeros(n_org)
         self.success = np.zeros(n_org)
+        self.capability = np.zeros(n_org)
         self.reach = np.zeros(n_org)
         self.stance = np.full(n_org, int(Stance.ENGAGED), dtype=np.int8)
         self.data_shared = np.zeros(n_org, dtype=bool)
         self.policy = 0.0
+        self.successes = 0
         self.last_policy_year = -np.inf
         self.funding_factor = 1.0
         self.funding_until = -1.0
@@ -187,6 +190,17 @@ class CIModel(mesa.Model):
     def year(self) -> float:
         """Years since the start."""
         return self.time * self.dt
+
+    def rate(self, per_year: float | np.ndarray) -> float | np.ndarray:
+        """Return the share of a quantity that changes in one step at ``per_year`` rate.
+
+        ``1 - exp(-per_year * dt)``: always in [0, 1), whatever the step length.
+        """
+        return -np.expm1(-np.asarray(per_year, dtype=float) * self.dt)
+
+    def step_of(self, year: float) -> int:
+        """Return the first step whose time is at or after ``year``."""
+        return math.ceil(year * self.params.simulation.steps_per_year - 1e-9)
 
     @property
     def steering(self) -> float:

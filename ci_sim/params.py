@@ -12,7 +12,7 @@ calibration constants of the functional forms, which are modelling assumptions.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -152,7 +152,7 @@ class Environment(_Section):
     leader_wave_per_year: Unit = 0.03
     delivery_pressure_per_year: Unit = 0.03
     shocks: list[Shock] = Field(default_factory=list)
-    policy_threshold: Unit = 0.3
+    policy_threshold: Unit = 0.25
     policy_window_per_year: PerYear = 0.6
     policy_step: Unit = 0.5
     policy_cooldown_years: Annotated[float, Field(ge=0.0, le=50.0)] = 2.0
@@ -243,10 +243,29 @@ def roster(orgs: Organisations) -> list[tuple[str, Logic]]:
     return out
 
 
+def _bounds(annotation: Any, metadata: list[Any]) -> tuple[Any, Any, bool]:
+    """Return (low, high, low_is_strict) from field metadata or a union's Annotated arm."""
+    items = list(metadata)
+    for arg in get_args(annotation):
+        for extra in get_args(arg)[1:]:
+            items.extend(getattr(extra, "metadata", []))
+    lo = hi = None
+    strict = False
+    for m in items:
+        if getattr(m, "ge", None) is not None:
+            lo = m.ge
+        if getattr(m, "gt", None) is not None:
+            lo, strict = m.gt, True
+        if getattr(m, "le", None) is not None:
+            hi = m.le
+    return lo, hi, strict
+
+
 def parameter_table() -> list[dict[str, Any]]:
     """Return every numeric or boolean parameter as data: key, kind, bounds, default.
 
-    The table serves sensitivity analysis and documentation (EMA-Workbench style).
+    ``low_strict`` is true when the lower bound itself is not allowed. The table serves
+    sensitivity analysis and documentation (EMA-Workbench style).
     """
     rows: list[dict[str, Any]] = []
 
@@ -257,14 +276,19 @@ def parameter_table() -> list[dict[str, Any]]:
             if isinstance(ann, type) and issubclass(ann, BaseModel):
                 walk(ann, key + ".")
                 continue
-            lo = hi = None
-            for m in field.metadata:
-                lo = getattr(m, "ge", None) if getattr(m, "ge", None) is not None else lo
-                lo = getattr(m, "gt", None) if getattr(m, "gt", None) is not None else lo
-                hi = getattr(m, "le", None) if getattr(m, "le", None) is not None else hi
+            lo, hi, strict = _bounds(ann, field.metadata)
             default = field.get_default(call_default_factory=True)
             kind = type(default).__name__
-            rows.append({"key": key, "kind": kind, "low": lo, "high": hi, "default": default})
+            rows.append(
+                {
+                    "key": key,
+                    "kind": kind,
+                    "low": lo,
+                    "high": hi,
+                    "low_strict": strict,
+                    "default": default,
+                }
+            )
 
     for section, field in Params.model_fields.items():
         if section != "meta":

@@ -134,7 +134,8 @@ def _phrase(error: dict[str, Any], loc: tuple[Any, ...], key: str) -> str:
     ctx = error.get("ctx") or {}
     got = error.get("input")
     if kind == "value_error":
-        return f"{key}: {str(ctx.get('error', error['msg']))}"
+        text = str(ctx.get("error", error["msg"]))
+        return text if key == "<top level>" else f"{key}: {text}"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         return f"{key} = {got!r}: {error['msg'].lower()}{_range_text(loc)}"
     if kind == "missing":
@@ -150,8 +151,23 @@ def _range_text(loc: tuple[Any, ...]) -> str:
     key = ".".join(map(str, loc))
     for row in parameter_table():
         if row["key"] == key and (row["low"] is not None or row["high"] is not None):
-            return f" (allowed range {row['low']} to {row['high']})"
+            low = f"above {row['low']}" if row["low_strict"] else f"from {row['low']}"
+            return f" (allowed range: {low} to {row['high']})"
     return ""
+
+
+def _union_text(key: str, errors: list[dict[str, Any]]) -> str:
+    """One phrase for a value that matches no arm of a union (e.g. a number or 'none')."""
+    alternatives = []
+    for error in errors:
+        expected = (error.get("ctx") or {}).get("expected")
+        if expected:
+            alternatives.append(str(expected))
+        else:
+            loc = tuple(p for p in error["loc"] if not _is_union_tag(p))
+            alternatives.append("a number" + _range_text(loc))
+    got = errors[0].get("input")
+    return f"{key} = {got!r}: allowed values are " + ", or ".join(dict.fromkeys(alternatives))
 
 
 def validate(raw: Mapping[str, Any], source: str = "<mapping>") -> Params:
@@ -163,15 +179,12 @@ def validate(raw: Mapping[str, Any], source: str = "<mapping>") -> Params:
     try:
         return Params.model_validate(_plain(raw))
     except ValidationError as exc:
-        by_key: dict[str, list[str]] = {}
+        by_key: dict[str, list[dict[str, Any]]] = {}
         for error in exc.errors(include_url=False):
-            key, text = _describe(error)
-            by_key.setdefault(key, []).append(text)
+            by_key.setdefault(_describe(error)[0], []).append(error)
         lines = [
-            texts[0]
-            if len(texts) == 1
-            else f"{key}: not allowed; either " + " or ".join(t.split(": ", 1)[-1] for t in texts)
-            for key, texts in by_key.items()
+            _describe(errs[0])[1] if len(errs) == 1 else _union_text(key, errs)
+            for key, errs in by_key.items()
         ]
         raise ScenarioError(f"{source}: " + "; ".join(lines)) from None
 

@@ -19,4 +19,6 @@ def test_golden_trajectory_shows_the_documented_arc():
     g = pd.read_csv(PATH).set_index("year")
     assert g.loc[2, "systemic_change"] - g.loc[0, "systemic_change"] < 0.15  # slow start
     assert g.loc[11, "systemic_change"] > g.loc[2, "systemic_change"] + 0.2
-    assert g.loc[1:11, "backbone_present"].eq(1).all() and g.loc[12:, "backbone_present"].eq(0).all()
+    assert (
+        g.loc[1:11, "backbone_present"].eq(1).all() and g.loc[12:, "backbone_present"].eq(0).all()
+    )
