@@ -96,7 +96,8 @@ class Backbone(mesa.Agent):
         staff: current staff in full-time equivalents.
         shares: effort shares of the four tasks (sum 1).
         position: the backbone's position in logic space.
-        host: index of the host organisation, or -1.
+        hosts: indices of the host organisations (none, one, or two for a joint
+            coordinator employed by two organisations, C2.19).
     """
 
     def __init__(self, model: CIModel) -> None:
@@ -104,18 +105,18 @@ class Backbone(mesa.Agent):
         bb = model.params.backbone
         self.staff = float(bb.staff)
         self.shares = np.array(bb.effort.shares())
-        self.host = model.host_index
+        self.hosts = model.hosts
         self.position = model.neutral_position.copy()
-        if self.host >= 0:
-            self.position = (
-                bb.independence * model.neutral_position
-                + (1 - bb.independence) * model.org_pos[self.host]
-            )
+        if self.hosts.size:
+            self.position = bb.independence * model.neutral_position + (
+                1 - bb.independence
+            ) * model.org_pos[self.hosts].mean(axis=0)
 
     @property
     def capture(self) -> float:
         """Distance of the backbone from the neutral centre, in [0, 1] (C2.16)."""
-        return float(logics.distance(self.position, self.model.neutral_position)) * 2.0
+        d = float(logics.distance(self.position, self.model.neutral_position))
+        return min(1.0, 2.0 * d)
 
     def budget(self) -> float:
         """FTE-years per year left for the four tasks after steering and reporting.
@@ -150,12 +151,12 @@ class Backbone(mesa.Agent):
         Actors pull the backbone toward their logics; without a clear stance the work
         drifts to the strongest (C2.16). The position relaxes (rate 1 per year) toward
         ``independence * neutral + (1 - independence) * pull``, where ``pull`` is the
-        host's position, or the power-weighted mean position when there is no host
+        hosts' mean position, or the power-weighted mean position when there is no host
         (assumed form): capture grows with ``1 - independence``.
         """
         m = self.model
         ind = m.params.backbone.independence
-        pull = m.power @ m.org_pos if self.host < 0 else m.org_pos[self.host]
+        pull = m.org_pos[self.hosts].mean(axis=0) if self.hosts.size else m.power @ m.org_pos
         target = ind * m.neutral_position + (1.0 - ind) * pull
         self.position = self.position + m.rate(1.0) * (target - self.position)
 

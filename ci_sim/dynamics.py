@@ -197,13 +197,15 @@ def _backbone_meetings(
     bb.grow()
     shares = bb.task_shares()
     total = mech.meetings_per_fte_year * bb.budget() * model.dt
+    # Meetings per task; develop-capabilities effort goes to activities (run_activities).
     n = model.rng.poisson(total * shares)
     extra = bb.staff - model.params.backbone.staff
     model.meetings.add("delivery", extra * mech.meetings_per_fte_year * model.dt)
-    _coffee(model, model.rng.poisson(n[Task.DEVELOP_RELATIONS] / 2), contacts_per_org)
+    relations = n[Task.DEVELOP_RELATIONS]  # half coffee talks, half brokered convenings
+    _coffee(model, relations - relations // 2, contacts_per_org)
     _coach(model, n[Task.ANCHOR_RELATIONS], contacts_per_org)
     _meet_leaders(model, n[Task.ANCHOR_CAPABILITIES], contacts_per_org)
-    brokered = _choose_bridges(model, n[Task.DEVELOP_RELATIONS] - n[Task.DEVELOP_RELATIONS] // 2)
+    brokered = _choose_bridges(model, relations // 2)
     return brokered, np.ones(brokered.shape[0])
 
 
@@ -251,7 +253,8 @@ def _backbone_talk(
     ``depth`` is 1 for open coffee talks (C2.23) and lower for task meetings about
     change leadership or mandate, which build less trust and move mindsets less
     (assumption). Too much disturbance makes talks less comfortable (C2.14): gains
-    shrink by ``0.5 * disturbance**2``.
+    shrink by ``0.5 * disturbance**2`` and with logic distance; the mindset pull is
+    scaled by ``depth`` only.
     """
     if people.shape[0] == 0:
         return
@@ -276,7 +279,7 @@ def _choose_bridges(model: CIModel, n: int) -> np.ndarray:
     total = w.sum()
     if n <= 0 or total <= 0:
         return np.empty(0, dtype=np.int64)
-    model.meetings.add("brokered", n)
+    model.meetings.add("brokered", BROKERED_TIES * n)
     return model.rng.choice(c.size, size=BROKERED_TIES * n, p=w / total)
 
 
@@ -426,10 +429,12 @@ def _org_will(model: CIModel) -> np.ndarray:
 def update_minds(model: CIModel) -> None:
     """Shared will by threshold mobilisation; change leaders; mindset relapse (C2.1, C2.20).
 
-    Exposure is the trust-weighted share of willing contacts, the backbone counting as a
-    willing contact weighted by trust in it, plus the will that credited successes
-    bring (C3.11). The daily pressure of the core task weighs against it: a prior weight
-    ``1 + 2 * routine`` of not-willing voices (C5.5, assumption).
+    Exposure is ``(pull + anchor) / (daily + weight + anchor) + 0.2 * success``: ``pull``
+    sums trust over willing contacts, ``weight`` over all contacts; ``anchor`` is a
+    willing anchor, the larger of ``2 * trust in the backbone`` and local leadership
+    (change leaders after handover or before a backbone exists, C2.22); ``daily`` is a
+    prior ``1 + 2 * routine`` of not-willing voices, the core task's pressure (C5.5);
+    ``success`` is the will that credited successes bring (C3.11). Assumed forms.
     """
     mech, c = model.params.mechanisms, model.contacts
     n = model.person_org.shape[0]
@@ -474,7 +479,8 @@ def _update_change_leaders(model: CIModel) -> None:
     ready = model.willing & (model.mindset >= mech.change_leader_mindset)
     spontaneous = model.rng.random(ready.shape[0]) < kernels.per_step(0.03, spy)
     model.change_leader |= ready & spontaneous
-    model.change_leader &= model.willing & (model.mindset >= mech.change_leader_mindset - 0.15)
+    keep = model.willing & (model.mindset >= mech.change_leader_mindset - 0.15)
+    model.change_leader &= keep | model.initiator
     if change_leader_reach(model) < 0.5:  # left without a mandate, some give up (C2.22)
         quit_ = model.rng.random(ready.shape[0]) < kernels.per_step(0.3, spy)
         model.change_leader &= ~quit_
@@ -629,7 +635,7 @@ def _update_policy(model: CIModel, will: np.ndarray, mind: np.ndarray) -> None:
     ready = model.year - model.last_policy_year >= env.policy_cooldown_years
     if push < env.policy_threshold or not ready or model.policy >= 1.0:
         return
-    p = kernels.per_step(env.policy_window_per_year, model.params.simulation.steps_per_year)
+    p = model.rate(env.policy_window_per_year)  # a hazard per year
     if model.rng.random() < p:
         model.policy = min(1.0, model.policy + env.policy_step)
         model.last_policy_year = model.year
@@ -642,33 +648,38 @@ def _update_policy(model: CIModel, will: np.ndarray, mind: np.ndarray) -> None:
 def shift_stances(model: CIModel) -> None:
     """Organisations dominate or withdraw; the backbone confronts and pulls in (C2.10, C2.14).
 
-    Powerful actors with high stakes try to dominate; a backbone with a clear, independent
-    stance deters and confronts them, but not its own host (C2.16). Actors with little
-    will and trust withdraw; relationship work pulls them back in.
+    Hazards per year (assumed forms): powerful actors with high stakes try to dominate,
+    ``0.3 * power/max_power * stake``, deterred by an independent backbone by
+    ``1 - 0.6 * independence`` except its own host (C2.16). A dominating actor is
+    confronted at ``0.3 + 3 * independence`` (never its host: 0.3). Actors with little
+    will and trust withdraw at ``0.3 * stake * (1 - will) * (1 - trust)``; relationship
+    work pulls them back at ``0.3 + 4 * develop_relations share``.
     """
-    spy = model.params.simulation.steps_per_year
-    present = model.backbone is not None
-    ind = model.params.backbone.independence if present else 0.0
-    rel = model.power / model.power.max()
-    trust = model.org_mean(model.trust_bb) if present else np.zeros(len(model.organisations))
-    will = _org_will(model)
-    host = np.arange(len(model.organisations)) == (model.backbone.host if present else -1)
-    rates = {
-        Stance.DOMINATING: 0.3 * rel * model.stake * (1 - 0.6 * ind),
-        Stance.WITHDRAWN: 0.3 * model.stake * (1 - will) * (1 - trust),
-    }
-    back = np.where(host, 0.1, 0.2 + 2.0 * ind * present)
-    p = {k: kernels.per_step(r, spy) for k, r in rates.items()}
-    u = model.rng.random((2, len(model.organisations)))
+    n = len(model.organisations)
+    bb = model.backbone
+    ind = model.params.backbone.independence if bb is not None else 0.0
+    host = np.zeros(n, dtype=bool)
+    if bb is not None:
+        host[bb.hosts] = True
+    trust = model.org_mean(model.trust_bb) if bb is not None else np.zeros(n)
+    deter = np.where(host, 0.0, 0.6 * ind)
+    dominate = 0.3 * model.power / model.power.max() * model.stake * (1.0 - deter)
+    withdraw = 0.3 * model.stake * (1.0 - _org_will(model)) * (1.0 - trust)
+    relations = bb.task_shares()[Task.DEVELOP_RELATIONS] if bb is not None else 0.0
+    confront = np.where(host, 0.3, 0.3 + 3.0 * ind)
+    back = np.where(model.stance == Stance.DOMINATING, confront, 0.3 + 4.0 * relations)
+    u = model.rng.random((2, n))
     engaged = model.stance == Stance.ENGAGED
-    to_dom = engaged & (u[0] < p[Stance.DOMINATING])
-    to_wd = engaged & ~to_dom & (u[1] < p[Stance.WITHDRAWN])
-    to_eng = ~engaged & (u[0] < kernels.per_step(back, spy))
-    for target, mask in ((Stance.DOMINATING, to_dom), (Stance.WITHDRAWN, to_wd)):
+    to_dom = engaged & (u[0] < model.rate(dominate))
+    to_wd = engaged & ~to_dom & (u[1] < model.rate(withdraw))
+    to_eng = ~engaged & (u[0] < model.rate(back))
+    for target, mask in (
+        (Stance.DOMINATING, to_dom),
+        (Stance.WITHDRAWN, to_wd),
+        (Stance.ENGAGED, to_eng),
+    ):
         for i in np.flatnonzero(mask):
             model.organisations[i].set_stance(target)
-    for i in np.flatnonzero(to_eng):
-        model.organisations[i].set_stance(Stance.ENGAGED)
 
 
 def turn_over(model: CIModel) -> None:

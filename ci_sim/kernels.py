@@ -1,7 +1,7 @@
 """Vectorised kernels of the model's mechanisms, as pure functions on numpy arrays.
 
-The model calls these functions every step, and :mod:`ci_sim.validation` runs the
-classic models they generalise through the very same functions:
+The model calls these functions every step; the classic models they generalise can be
+run through the very same functions:
 
 * :func:`confidence_pull` and :func:`bounded_confidence`: Deffuant, Neau, Amblard &
   Weisbuch (2000) bounded-confidence opinion dynamics (mindsets, C2.20).
@@ -143,14 +143,9 @@ def learn_code(
 # --- Trust and routines (assumed functional forms) ------------------------------------
 
 
-def gain_trust(
-    trust: np.ndarray, quality: np.ndarray | float, gain: float, ceiling: float = 1.0
-) -> np.ndarray:
-    """Return trust after a meeting: a saturating step ``gain * quality`` toward ``ceiling``.
-
-    Trust above the ceiling is left as it is (a meeting never lowers trust).
-    """
-    return np.maximum(trust, trust + gain * quality * (ceiling - trust))
+def gain_trust(trust: np.ndarray, quality: np.ndarray | float, gain: float) -> np.ndarray:
+    """Return trust after a meeting: a saturating step ``gain * quality`` toward 1."""
+    return trust + gain * quality * (1.0 - trust)
 
 
 def decay(value: np.ndarray, rate: np.ndarray | float) -> np.ndarray:

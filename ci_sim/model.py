@@ -18,7 +18,7 @@ from ci_sim import dynamics, logics, metrics
 from ci_sim.agents import Backbone, Organisation, Phase, Stance
 from ci_sim.logics import LOGICS
 from ci_sim.network import build_contacts
-from ci_sim.params import Params, roster
+from ci_sim.params import Params, resolve_names, roster
 from ci_sim.scenarios import load_scenario
 
 
@@ -76,17 +76,8 @@ class CIModel(mesa.Model):
         self.default_mindset = logics.profile_array(self.org_logic, "mindset")
         self.neutral_position = self.org_pos.mean(axis=0)
         self.organisations = [Organisation(self, i, name, lg) for i, (name, lg) in enumerate(names)]
-        self.host_index = self._find_host()
-
-    def _find_host(self) -> int:
-        host = self.params.backbone.host
-        if host == "none":
-            return -1
-        for org in self.organisations:
-            if org.name == host:
-                return org.idx
-        members = [o.idx for o in self.organisations if o.logic.value == host]
-        return int(max(members, key=lambda i: self.power[i]))
+        power = list(self.power)
+        self.hosts = np.array(resolve_names(self.params.backbone.host, names, power), dtype=int)
 
     def _build_people(self) -> None:
         """People: a leader and staff per organisation, with contact ties (C2.24)."""
@@ -138,6 +129,7 @@ class CIModel(mesa.Model):
         self.threshold[people] = np.clip(self.rng.normal(mean, mech.threshold_sd, k), 0.02, 1.0)
         self.willing[people] = False
         self.change_leader[people] = False
+        self.initiator[people] = False
         self.trust_bb[people] = 0.0
         self.beliefs[people] = self.draw_beliefs(people)
 
@@ -147,6 +139,7 @@ class CIModel(mesa.Model):
         self.threshold = np.zeros(n_p)
         self.willing = np.zeros(n_p, dtype=bool)
         self.change_leader = np.zeros(n_p, dtype=bool)
+        self.initiator = np.zeros(n_p, dtype=bool)
         self.trust_bb = np.zeros(n_p)
         self.beliefs = np.zeros((n_p, self.reality.shape[0]), dtype=np.int8)
         self.draw_people(np.arange(n_p))
@@ -175,14 +168,27 @@ class CIModel(mesa.Model):
         self._seed_initiators()
 
     def _seed_initiators(self) -> None:
-        """Initiators' leaders are willing change leaders from the start (C2.8)."""
-        k = min(self.params.organisations.initiators, len(self.organisations))
-        order = np.argsort(-self.power * (1 - self.stake))[:k]
-        lead = self.leader_of[order]
+        """Initiators' leaders are committed, willing change leaders from the start (C2.8).
+
+        ``organisations.initiators`` names organisations or logics; a number ``k`` picks
+        the ``k`` organisations with most power and least stake. Initiators keep their
+        commitment until they leave (turnover).
+        """
+        who = self.params.organisations.initiators
+        if isinstance(who, int):
+            orgs = np.argsort(-self.power * (1 - self.stake))[: min(who, self.power.shape[0])]
+        else:
+            names = [(o.name, o.logic) for o in self.organisations]
+            orgs = np.array(resolve_names(who, names, list(self.power)), dtype=int)
+            present = {n for n, _ in names} | {lg.value for _, lg in names}
+            for missing in [w for w in who if w not in present]:
+                self.log_event("initiator_missing", f"no {missing} organisation in this field")
+        lead = self.leader_of[orgs]
+        self.initiator[lead] = True
         self.willing[lead] = True
         self.threshold[lead] = 0.0
         self.change_leader[lead] = True
-        self.mindset[lead] = np.maximum(self.mindset[lead], 0.75)
+        self.mindset[lead] = np.maximum(self.mindset[lead], 0.8)
 
     # --- derived state used by several submodels --------------------------------------
 

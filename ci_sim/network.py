@@ -3,8 +3,9 @@
 Trust lives in people (C2.24), so trust is a weight on person-to-person ties. The set
 of possible ties is fixed at the start and grows only linearly with the number of
 people: each person has a few colleagues and ``contacts`` acquaintances in other
-organisations. A tie starts at zero trust; meetings build it, time erodes it, and a
-newcomer who takes over a role inherits its contacts but none of the trust.
+organisations. Ties start with little trust across organisations (0.05) and some
+between colleagues (0.5); meetings build it, time erodes it, and a newcomer who takes
+over a role inherits its contacts but none of the trust.
 Assumption: the contact structure itself does not change during a run.
 """
 
@@ -39,8 +40,9 @@ def build_contacts(person_org: np.ndarray, contacts: int, rng: np.random.Generat
     """Return the contact ties of people whose organisation is ``person_org``.
 
     Inside an organisation the first person (the leader) knows everyone and staff form a
-    ring; across organisations every person draws ``contacts`` acquaintances uniformly
-    from people of other organisations. Duplicates are merged.
+    chain; across organisations every person draws ``contacts`` people uniformly from
+    everyone and keeps those in other organisations (so slightly fewer than
+    ``contacts`` on average). Duplicates are merged.
     """
     n = person_org.shape[0]
     starts = np.flatnonzero(np.r_[True, person_org[1:] != person_org[:-1]])

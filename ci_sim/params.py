@@ -61,7 +61,9 @@ class Organisations(_Section):
     people: Annotated[int, Field(ge=2, le=200)] = 6
     turnover_per_year: Unit = 0.12
     contacts: Annotated[int, Field(ge=1, le=50)] = 6
-    initiators: Annotated[int, Field(ge=0, le=50)] = 2
+    initiators: Annotated[int, Field(ge=0, le=50)] | list[str] = Field(
+        default_factory=lambda: ["municipality", "foundation"]
+    )
     mix: dict[str, Annotated[float, Field(ge=0.0, le=1e6)]] = Field(
         default_factory=lambda: dict(DEFAULT_MIX)
     )
@@ -119,7 +121,7 @@ class Backbone(_Section):
     effort: Effort = Field(default_factory=Effort)
     allocation: Literal["fixed", "adaptive"] = "fixed"
     independence: Unit = 0.9
-    host: str = "none"
+    host: str | list[str] = "none"
     disturbance: Unit = 0.5
     credit_taking: Unit = 0.1
     growth: Unit = 0.0
@@ -203,24 +205,53 @@ class Params(_Section):
     mechanisms: Mechanisms = Field(default_factory=Mechanisms)
 
     @model_validator(mode="after")
-    def _host_exists(self) -> Params:
-        host = self.backbone.host
-        if host == "none":
-            return self
+    def _names_exist(self) -> Params:
         names = {name for name, _ in roster(self.organisations)}
         logics = {lg.value for _, lg in roster(self.organisations)}
-        if host not in names and host not in logics:
-            raise ValueError(
-                f"backbone.host {host!r} names no organisation or logic in this scenario; "
-                f"allowed: 'none', a logic present ({', '.join(sorted(logics))}) or an "
-                f"organisation name such as {sorted(names)[0]!r}"
-            )
+        allowed = (
+            f"allowed: a logic present ({', '.join(sorted(logics))}) or an organisation "
+            f"name such as {sorted(names)[0]!r}"
+        )
+        hosts = self.backbone.host
+        for host in [hosts] if isinstance(hosts, str) else hosts:
+            if host != "none" and host not in names and host not in logics:
+                raise ValueError(
+                    f"backbone.host {host!r} names no organisation or logic in this "
+                    f"scenario; 'none' or {allowed}"
+                )
+        if not isinstance(self.organisations.initiators, int):
+            every_logic = {lg.value for lg in Logic}
+            for who in self.organisations.initiators:  # absent logics are logged, not fatal
+                if who not in names and who not in every_logic:
+                    raise ValueError(
+                        f"organisations.initiators: {who!r} names no organisation or logic "
+                        f"in this scenario; {allowed}"
+                    )
         return self
 
     @property
     def steps(self) -> int:
         """Number of steps in a run."""
         return round(self.simulation.years * self.simulation.steps_per_year)
+
+
+def resolve_names(
+    names: str | list[str], orgs: list[tuple[str, Logic]], power: list[float]
+) -> list[int]:
+    """Return organisation indices for names that are organisation names or logics.
+
+    A logic name means the most powerful organisation with that logic; ``"none"`` and
+    unknown names give nothing.
+    """
+    out: list[int] = []
+    for name in [names] if isinstance(names, str) else names:
+        exact = [i for i, (n, _) in enumerate(orgs) if n == name]
+        members = [i for i, (_, lg) in enumerate(orgs) if lg.value == name]
+        if exact:
+            out.append(exact[0])
+        elif members:
+            out.append(max(members, key=lambda i: power[i]))
+    return list(dict.fromkeys(out))
 
 
 def roster(orgs: Organisations) -> list[tuple[str, Logic]]:

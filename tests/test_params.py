@@ -292,11 +292,11 @@ def test_host_by_logic_or_name_is_accepted(host: str) -> None:
     p = load_scenario("default", {"backbone.host": host, "simulation.years": 1})
     assert p.backbone.host == host
     model = ci_sim.CIModel(p, rng=3)
-    org = model.organisations[model.host_index]
+    org = model.organisations[int(model.hosts[0])]
     assert host in (org.name, org.logic.value)
     if host in {lg.value for lg in Logic}:  # a logic: its most powerful organisation
         same = [o.idx for o in model.organisations if o.logic.value == host]
-        assert model.host_index == max(same, key=lambda i: model.power[i])
+        assert int(model.hosts[0]) == max(same, key=lambda i: model.power[i])
 
 
 @pytest.mark.parametrize(
