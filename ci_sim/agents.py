@@ -27,6 +27,7 @@ class Stance(IntEnum):
     ENGAGED = 0
     DOMINATING = 1
     WITHDRAWN = 2
+    LEFT = 3  # the backbone stopped working with it (C2.10); it does not come back
 
 
 class Phase(StrEnum):

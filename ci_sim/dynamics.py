@@ -337,7 +337,7 @@ def run_activities(model: CIModel) -> None:
     """
     rate = _activity_rate(model)
     n_act = model.rng.poisson(rate * model.dt)
-    engaged = np.flatnonzero(model.stance != Stance.WITHDRAWN)
+    engaged = np.flatnonzero(model.taking_part)
     n_act = min(n_act, engaged.shape[0] // 3)
     model.success *= 1.0 - model.rate(0.5)
     model.capability *= 1.0 - model.rate(0.2)
@@ -583,7 +583,7 @@ def change_practice(model: CIModel) -> None:
     mandate and mindset carry it (C4.3, C2.20). Policy frames spread it (C5.6).
     """
     mech = model.params.mechanisms
-    engaged = model.stance != Stance.WITHDRAWN
+    engaged = model.taking_part
     mind = model.org_mean(model.mindset)
     will = _org_will(model)
     crowd = 1.0 - 0.7 * model.delivered
@@ -628,14 +628,16 @@ def _update_delivery(model: CIModel) -> None:
 def _update_policy(model: CIModel, will: np.ndarray, mind: np.ndarray) -> None:
     """A policy frame changes when enough aligned, mobilised power pushes (C5.3, C5.6)."""
     env = model.params.environment
-    engaged = model.stance != Stance.WITHDRAWN
+    engaged = model.taking_part
     proof = 0.3 + 0.7 * model.practice  # pilots that work make the case (C5.3)
     push = float(model.power @ (engaged * will * mind * proof)) * (0.5 + 0.5 * model.code_knowledge)
     model.policy_push = push
     ready = model.year - model.last_policy_year >= env.policy_cooldown_years
     if push < env.policy_threshold or not ready or model.policy >= 1.0:
         return
-    p = model.rate(env.policy_window_per_year)  # a hazard per year
+    now = round(model.time)
+    scheduled = any(model.step_of(y) <= now < model.step_of(y + 1.0) for y in env.policy_windows)
+    p = model.rate(12.0 if scheduled else env.policy_window_per_year)  # hazards per year
     if model.rng.random() < p:
         model.policy = min(1.0, model.policy + env.policy_step)
         model.last_policy_year = model.year
@@ -668,18 +670,37 @@ def shift_stances(model: CIModel) -> None:
     relations = bb.task_shares()[Task.DEVELOP_RELATIONS] if bb is not None else 0.0
     confront = np.where(host, 0.3, 0.3 + 3.0 * ind)
     back = np.where(model.stance == Stance.DOMINATING, confront, 0.3 + 4.0 * relations)
-    u = model.rng.random((2, n))
+    u = model.rng.random((3, n))
     engaged = model.stance == Stance.ENGAGED
     to_dom = engaged & (u[0] < model.rate(dominate))
     to_wd = engaged & ~to_dom & (u[1] < model.rate(withdraw))
-    to_eng = ~engaged & (u[0] < model.rate(back))
+    to_eng = ~engaged & (model.stance != Stance.LEFT) & (u[0] < model.rate(back))
+    to_left = _let_go(model, u[2]) & ~to_dom & ~to_eng
     for target, mask in (
         (Stance.DOMINATING, to_dom),
-        (Stance.WITHDRAWN, to_wd),
+        (Stance.WITHDRAWN, to_wd & ~to_left),
         (Stance.ENGAGED, to_eng),
+        (Stance.LEFT, to_left),
     ):
         for i in np.flatnonzero(mask):
             model.organisations[i].set_stance(target)
+
+
+def _let_go(model: CIModel, u: np.ndarray) -> np.ndarray:
+    """Organisations the backbone stops working with: no will for two years (C2.10).
+
+    Each organisation counts the years its will has stayed below 0.2 while a backbone
+    works; after two such years the backbone lets it go at the yearly hazard
+    ``backbone.let_go``. Initiators' organisations are kept.
+    """
+    idle = (_org_will(model) < 0.2) & (model.backbone is not None)
+    model.idle_years = np.where(idle, model.idle_years + model.dt, 0.0)
+    rate = model.params.backbone.let_go
+    if model.backbone is None or rate <= 0:
+        return np.zeros(u.shape[0], dtype=bool)
+    keep = np.bincount(model.person_org, weights=model.initiator, minlength=u.shape[0]) > 0
+    due = (model.idle_years >= 2.0) & (model.stance != Stance.LEFT) & ~keep
+    return due & (u < model.rate(rate))
 
 
 def turn_over(model: CIModel) -> None:

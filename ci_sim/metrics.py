@@ -79,7 +79,7 @@ def power_dynamics(model: CIModel) -> float:
         np.maximum(deg, 1)
     )
     arena = np.maximum(own, model.trust_bb) if model.backbone is not None else own
-    voice = model.org_mean(arena) * (model.stance != Stance.WITHDRAWN)
+    voice = model.org_mean(arena) * (model.taking_part)
     dominated = float(model.power[model.stance == Stance.DOMINATING].sum())
     return float(voice.mean() * (1.0 - dominated))
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from ci_sim import dynamics, logics, metrics
 from ci_sim.agents import Backbone, Organisation, Phase, Stance
-from ci_sim.logics import LOGICS
+from ci_sim.logics import LOGICS, Logic, LogicProfile
 from ci_sim.network import build_contacts
 from ci_sim.params import Params, resolve_names, roster
 from ci_sim.scenarios import load_scenario
@@ -61,23 +61,35 @@ class CIModel(mesa.Model):
         n = self.org_logic.shape[0]
         jitter = self.rng.normal(0.0, 0.04, size=(n, 2))
         self.org_pos = np.clip(logics.positions(self.org_logic) + jitter, 0.0, 1.0)
-        size = logics.profile_array(self.org_logic, "size") * self.rng.lognormal(0, 0.3, n)
+        size = self._profile("size") * self.rng.lognormal(0, 0.3, n)
         self.power = size / size.sum()
         self.routine = np.clip(
-            logics.profile_array(self.org_logic, "routine") + self.rng.normal(0, 0.05, n),
+            self._profile("routine") + self.rng.normal(0, 0.05, n),
             0.05,
             1.0,
         )
         self.stake = np.clip(
-            logics.profile_array(self.org_logic, "stake") + self.rng.normal(0, 0.05, n),
+            self._profile("stake") + self.rng.normal(0, 0.05, n),
             0.0,
             1.0,
         )
-        self.default_mindset = logics.profile_array(self.org_logic, "mindset")
+        self.default_mindset = self._profile("mindset")
         self.neutral_position = self.org_pos.mean(axis=0)
         self.organisations = [Organisation(self, i, name, lg) for i, (name, lg) in enumerate(names)]
         power = list(self.power)
         self.hosts = np.array(resolve_names(self.params.backbone.host, names, power), dtype=int)
+
+    def _profile(self, field: str, default: float = 0.0) -> np.ndarray:
+        """Return a trait per organisation: its logic's profile, with scenario overrides."""
+        if field in LogicProfile.__dataclass_fields__:
+            values = logics.profile_array(self.org_logic, field)
+        else:
+            values = np.full(self.org_logic.shape[0], default)
+        for logic, profile in self.params.organisations.profiles.items():
+            value = getattr(profile, field)
+            if value is not None:
+                values[self.org_logic == LOGICS.index(Logic(logic))] = value
+        return values
 
     def _build_people(self) -> None:
         """People: a leader and staff per organisation, with contact ties (C2.24)."""
@@ -144,12 +156,13 @@ class CIModel(mesa.Model):
         self.beliefs = np.zeros((n_p, self.reality.shape[0]), dtype=np.int8)
         self.draw_people(np.arange(n_p))
         self.trust = np.where(self.contacts.cross, 0.05, 0.5)
-        self.practice = np.full(n_org, 0.05)
-        self.habit = np.full(n_org, 0.05)
+        self.practice = self._profile("practice", default=0.05)
+        self.habit = self.practice.copy()  # what an organisation already does is routine
         self.mandate = np.full(n_org, 0.05)
         self.delivered = np.zeros(n_org)
         self.success = np.zeros(n_org)
         self.capability = np.zeros(n_org)
+        self.idle_years = np.zeros(n_org)
         self.reach = np.zeros(n_org)
         self.stance = np.full(n_org, int(Stance.ENGAGED), dtype=np.int8)
         self.data_shared = np.zeros(n_org, dtype=bool)
@@ -214,9 +227,14 @@ class CIModel(mesa.Model):
         return max(self.params.governance.goal_steering, self.pressure)
 
     @property
+    def taking_part(self) -> np.ndarray:
+        """Per organisation: engaged or dominating (not withdrawn, not let go)."""
+        return self.stance <= Stance.DOMINATING
+
+    @property
     def engaged_people(self) -> np.ndarray:
         """1.0 for people of organisations that have not withdrawn, else 0.0."""
-        return (self.stance != Stance.WITHDRAWN)[self.person_org].astype(float)
+        return (self.taking_part)[self.person_org].astype(float)
 
     @property
     def bb_quality(self) -> np.ndarray:

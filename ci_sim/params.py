@@ -54,8 +54,28 @@ DEFAULT_MIX: dict[str, float] = {
 }
 
 
+class Profile(_Section):
+    """Overrides of one logic's typical traits (see :data:`ci_sim.logics.LOGIC_TABLE`).
+
+    ``practice`` is the starting practice level of organisations with that logic (how far
+    they already work the new way, e.g. the police in a burglary initiative).
+    """
+
+    routine: Unit | None = None
+    size: Annotated[float, Field(gt=0.0, le=100.0)] | None = None
+    mindset: Unit | None = None
+    stake: Unit | None = None
+    practice: Unit | None = None
+
+
 class Organisations(_Section):
-    """The actor field: how many organisations of which logics, and their people."""
+    """The actor field: how many organisations of which logics, and their people.
+
+    ``mix`` weighs logics (split by largest remainder); ``names`` optionally names a
+    logic's organisations in order; ``profiles`` overrides a logic's typical traits;
+    ``initiators`` names organisations or logics (or gives a number) whose leaders
+    start the initiative (C2.8).
+    """
 
     count: Annotated[int, Field(ge=2, le=5000)] = 20
     people: Annotated[int, Field(ge=2, le=200)] = 6
@@ -67,17 +87,37 @@ class Organisations(_Section):
     mix: dict[str, Annotated[float, Field(ge=0.0, le=1e6)]] = Field(
         default_factory=lambda: dict(DEFAULT_MIX)
     )
+    names: dict[str, list[str]] = Field(default_factory=dict)
+    profiles: dict[str, Profile] = Field(default_factory=dict)
 
-    @field_validator("mix")
+    @field_validator("mix", "names", "profiles")
     @classmethod
-    def _known_logics(cls, mix: dict[str, float]) -> dict[str, float]:
+    def _known_logics(cls, table: dict[str, Any]) -> dict[str, Any]:
         allowed = [lg.value for lg in Logic]
-        for key in mix:
+        for key in table:
             if key not in allowed:
                 raise ValueError(f"unknown logic {key!r}; allowed: {', '.join(allowed)}")
-        if sum(mix.values()) <= 0:
-            raise ValueError("at least one logic must have a positive weight")
-        return mix
+        return table
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Organisations:
+        if sum(self.mix.values()) <= 0:
+            raise ValueError("organisations.mix: at least one logic must have a positive weight")
+        counts: dict[str, int] = {}
+        for _, lg in roster(self, named=False):
+            counts[lg.value] = counts.get(lg.value, 0) + 1
+        seen: set[str] = set()
+        for logic, names in self.names.items():
+            if len(names) > counts.get(logic, 0):
+                raise ValueError(
+                    f"organisations.names.{logic}: {len(names)} names but only "
+                    f"{counts.get(logic, 0)} {logic} organisations in the mix"
+                )
+            for name in names:
+                if name in seen or not name:
+                    raise ValueError(f"organisations.names: {name!r} is empty or repeated")
+                seen.add(name)
+        return self
 
 
 class Effort(_Section):
@@ -113,7 +153,11 @@ class Effort(_Section):
 
 
 class Backbone(_Section):
-    """The backbone secretariat (chapter 2 to 4)."""
+    """The backbone secretariat (chapter 2 to 4).
+
+    ``let_go`` is the yearly hazard with which the backbone stops working with an
+    organisation that shows no will (C2.10: work with the willing).
+    """
 
     enabled: bool = True
     start_year: Annotated[float, Field(ge=0.0, le=100.0)] = 1.0
@@ -128,6 +172,7 @@ class Backbone(_Section):
     sunset_year: Annotated[float, Field(ge=0.0, le=200.0)] | Literal["none"] = 12.0
     handover: bool = True
     handover_years: Annotated[float, Field(ge=0.0, le=20.0)] = 2.0
+    let_go: PerYear = 0.0
 
 
 class Governance(_Section):
@@ -148,7 +193,11 @@ class Shock(_Section):
 
 
 class Environment(_Section):
-    """Random shocks and the policy frame (C5.3, C5.4, C5.6)."""
+    """Random shocks and the policy frame (C5.3, C5.4, C5.6).
+
+    A policy window opens at random (``policy_window_per_year``) and for one year from
+    each year in ``policy_windows`` (e.g. a national budget round the case names).
+    """
 
     funding_cut_per_year: Unit = 0.03
     leader_wave_per_year: Unit = 0.03
@@ -156,6 +205,7 @@ class Environment(_Section):
     shocks: list[Shock] = Field(default_factory=list)
     policy_threshold: Unit = 0.25
     policy_window_per_year: PerYear = 0.6
+    policy_windows: list[Annotated[float, Field(ge=0.0, le=200.0)]] = Field(default_factory=list)
     policy_step: Unit = 0.5
     policy_cooldown_years: Annotated[float, Field(ge=0.0, le=50.0)] = 2.0
 
@@ -254,11 +304,12 @@ def resolve_names(
     return list(dict.fromkeys(out))
 
 
-def roster(orgs: Organisations) -> list[tuple[str, Logic]]:
+def roster(orgs: Organisations, named: bool = True) -> list[tuple[str, Logic]]:
     """Return the (name, logic) of every organisation, deterministic for ``orgs``.
 
     ``orgs.count`` organisations are split over ``orgs.mix`` by largest remainder.
-    Names are ``<logic>_<k>`` with ``k`` counted from 1 within each logic.
+    Names come from ``orgs.names`` in order, then ``<logic>_<k>`` with ``k`` counted
+    from 1 within each logic.
     """
     weights = {Logic(k): v for k, v in orgs.mix.items() if v > 0}
     total = sum(weights.values())
@@ -270,7 +321,11 @@ def roster(orgs: Organisations) -> list[tuple[str, Logic]]:
         counts[lg] += 1
     out: list[tuple[str, Logic]] = []
     for lg in Logic:
-        out.extend((f"{lg.value}_{k + 1}", lg) for k in range(counts.get(lg, 0)))
+        given = orgs.names.get(lg.value, []) if named else []
+        out.extend(
+            (given[k] if k < len(given) else f"{lg.value}_{k + 1}", lg)
+            for k in range(counts.get(lg, 0))
+        )
     return out
 
 

@@ -11,7 +11,7 @@ import tomllib
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -45,23 +45,68 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ScenarioError(f"{path}: cannot read file: {exc.strerror}") from None
 
 
-def _resolve_source(scenario: str | Path | Mapping[str, Any]) -> tuple[dict[str, Any], str]:
-    """Return the raw mapping of a scenario and a label naming its source."""
+def _resolve_source(
+    scenario: str | Path | Mapping[str, Any], base: Path | None = None
+) -> tuple[dict[str, Any], str, Path | None]:
+    """Return the raw mapping of a scenario, a label naming its source, and its path.
+
+    A string ending in ``.toml`` (or naming an existing file) is a path, relative to
+    ``base`` when given; any other string names a built-in scenario.
+    """
     if isinstance(scenario, Mapping):
-        return _plain(scenario), "<mapping>"
+        return _plain(scenario), "<mapping>", None
     text = str(scenario)
     path = Path(text)
-    if path.suffix == ".toml" or path.exists():
-        return _read_toml(path), str(path)
+    if base is not None and not path.is_absolute():
+        path = base / path
+    if text.endswith(".toml") or path.is_file():
+        return _read_toml(path), str(scenario), path
     candidate = scenario_dir() / f"{text}.toml"
     if candidate.exists():
-        return _read_toml(candidate), f"scenario {text!r} (scenarios/{text}.toml)"
+        label = f"scenario {text!r} (scenarios/{text}.toml)"
+        return _read_toml(candidate), label, candidate
     names = list_scenarios()
     hint = difflib.get_close_matches(text, names, n=1)
     did = f"; did you mean {hint[0]!r}?" if hint else ""
     raise ScenarioError(
         f"unknown scenario {text!r}{did} (built-in: {', '.join(names)}; or a .toml path)"
     )
+
+
+def _merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    """Return ``parent`` updated by ``child``: tables merge, other values replace."""
+    out = dict(parent)
+    for key, value in child.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _resolve_extends(
+    raw: dict[str, Any], label: str, path: Path | None, chain: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Resolve ``extends = "NAME"`` chains: the child's keys override its parent's.
+
+    Raises:
+        ScenarioError: a parent that cannot be found, a non-string ``extends``, or a cycle.
+    """
+    parent_ref = raw.pop("extends", None)
+    if parent_ref is None:
+        return raw
+    if not isinstance(parent_ref, str):
+        raise ScenarioError(f"{label}: extends = {parent_ref!r}: must be a scenario name or path")
+    base = path.parent if path is not None else None
+    parent_raw, parent_label, parent_path = _resolve_source(parent_ref, base)
+    ident = str(parent_path.resolve()) if parent_path is not None else parent_label
+    own = str(path.resolve()) if path is not None else label
+    chain = chain or (own,)
+    if ident in chain:
+        names = [Path(c).stem for c in (*chain, ident)]
+        raise ScenarioError(f"{label}: extends cycle: {' -> '.join(names)}")
+    parent = _resolve_extends(parent_raw, parent_label, parent_path, (*chain, ident))
+    return _merge(parent, raw)
 
 
 def _plain(obj: Any) -> Any:
@@ -100,15 +145,26 @@ def apply_overrides(
     return out
 
 
+def _unwrap(annotation: Any) -> Any:
+    """Return the model class inside an optional or union annotation, if any."""
+    for arg in (annotation, *get_args(annotation)):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+    return annotation
+
+
 def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     """Return the field names allowed at location ``loc`` of :class:`Params`."""
     current: Any = model
     for part in loc:
-        fields = getattr(current, "model_fields", None)
+        if get_origin(current) is dict:
+            current = get_args(current)[1]
+            continue
+        fields = getattr(_unwrap(current), "model_fields", None)
         if not fields or part not in fields:
             return []
         current = fields[part].annotation
-    return list(getattr(current, "model_fields", {}) or {})
+    return list(getattr(_unwrap(current), "model_fields", {}) or {})
 
 
 def _describe(error: dict[str, Any]) -> tuple[str, str]:
@@ -135,7 +191,7 @@ def _phrase(error: dict[str, Any], loc: tuple[Any, ...], key: str) -> str:
     got = error.get("input")
     if kind == "value_error":
         text = str(ctx.get("error", error["msg"]))
-        return text if key == "<top level>" else f"{key}: {text}"
+        return text if key == "<top level>" or text.startswith(key) else f"{key}: {text}"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         return f"{key} = {got!r}: {error['msg'].lower()}{_range_text(loc)}"
     if kind == "missing":
@@ -178,6 +234,8 @@ def validate(raw: Mapping[str, Any], source: str = "<mapping>") -> Params:
     """
     try:
         return Params.model_validate(_plain(raw))
+    except (TypeError, AttributeError, KeyError, RecursionError) as exc:  # last line of defence
+        raise ScenarioError(f"{source}: invalid scenario ({type(exc).__name__}: {exc})") from None
     except ValidationError as exc:
         by_key: dict[str, list[dict[str, Any]]] = {}
         for error in exc.errors(include_url=False):
@@ -208,7 +266,8 @@ def load_scenario(
     if isinstance(scenario, Params):
         raw, source = scenario.model_dump(), "<params>"
     else:
-        raw, source = _resolve_source(scenario)
+        raw, source, path = _resolve_source(scenario)
+        raw = _resolve_extends(raw, source, path)
     if overrides:
         raw = apply_overrides(raw, overrides, source)
         source = f"{source} with overrides {', '.join(map(str, overrides))}"
