@@ -1,28 +1,53 @@
-"""Command line: ``ci-sim run [SCENARIO] [--seed N] [--years Y] [--set key=value ...]``.
+"""Command line of ci_sim.
 
-``ci-sim`` with no arguments runs the default scenario. Every invalid input (an
-unknown scenario or key, a value out of range, a malformed option) ends with one line
-``ci-sim: error: <message>`` on stderr and exit code 2.
+Subcommands:
+
+* ``ci-sim run [SCENARIO] [--seed N] [--years Y] [--set key=value ...]`` runs one
+  scenario; a command line that starts with no subcommand means ``run``, so ``ci-sim``
+  alone runs the default scenario.
+* ``ci-sim scenarios`` lists the built-in scenarios with their titles;
+  ``ci-sim scenarios show NAME`` prints one scenario's text and its parameters after
+  ``extends`` is resolved.
+* ``ci-sim validate FILE [FILE ...]`` checks scenario files without running them.
+
+Every invalid input (an unknown scenario or key, a value out of range, a malformed
+option) ends with one line ``ci-sim: error: <message>`` on stderr and exit code 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
+import json
+import math
 import os
+import re
 import sys
-from collections.abc import Sequence
+import textwrap
+import tomllib
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from ci_sim.params import Params
 from ci_sim.report import plot_conditions, summary_text
 from ci_sim.runner import run
-from ci_sim.scenarios import ScenarioError, list_scenarios, parse_assignment
+from ci_sim.scenarios import (
+    ScenarioError,
+    list_scenarios,
+    load_scenario,
+    parse_assignment,
+    scenario_dir,
+)
 
 PROG = "ci-sim"
 USAGE_ERROR = 2
 IO_ERROR = 1
 #: Subcommands; a command line that starts with none of them means ``run``.
-COMMANDS = ("run",)
+COMMANDS = ("run", "scenarios", "validate")
+#: Width to which ``scenarios show`` wraps the meta text.
+TEXT_WIDTH = 88
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 class UsageError(Exception):
@@ -60,6 +85,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cmd.add_argument("--out", type=Path, help="output folder (default out/<scenario>)")
     cmd.set_defaults(func=cmd_run)
+
+    scen = sub.add_parser(
+        "scenarios",
+        help="list the built-in scenarios, or show one",
+        usage=f"{PROG} scenarios [-h] [show NAME]",
+        description="List the built-in scenarios with their titles, or show one of them.",
+    )
+    scen.set_defaults(func=cmd_scenarios)
+    actions = scen.add_subparsers(dest="action", metavar="ACTION")
+    show = actions.add_parser(
+        "show",
+        help="print a scenario's description and its parameters after extends",
+        description="Print a scenario's meta text and every parameter after extends.",
+    )
+    show.add_argument("name", metavar="NAME", help="built-in name or a .toml path")
+    show.set_defaults(func=cmd_show)
+
+    check = sub.add_parser(
+        "validate",
+        help="check scenario files without running them",
+        description="Load each scenario file and report whether it is valid and where "
+        "its sunset falls relative to the run.",
+    )
+    check.add_argument("files", nargs="+", metavar="FILE", help="a .toml path or built-in name")
+    check.set_defaults(func=cmd_validate)
     return parser
 
 
@@ -97,6 +147,261 @@ def cmd_run(args: argparse.Namespace) -> int:
     for path in paths:
         print(f"  {path}")
     return 0
+
+
+# --- scenarios ------------------------------------------------------------------------
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    """Print every built-in scenario name with its title, in aligned columns.
+
+    A built-in scenario that does not load is listed as invalid; the exit code is then
+    2 and one error line names the broken scenarios.
+    """
+    names = list_scenarios()
+    width = max((len(name) for name in names), default=0) + 2
+    broken = []
+    for name in names:
+        try:
+            title = load_scenario(name).meta.title or "(untitled)"
+        except ScenarioError:
+            broken.append(name)
+            title = f"(invalid: see `{PROG} validate {name}`)"
+        print(f"{name:<{width}}{title}".rstrip())
+    if broken:
+        return _fail(f"built-in scenarios that do not load: {', '.join(broken)}", USAGE_ERROR)
+    return 0
+
+
+def _scenario_file(name: str) -> Path:
+    """Return the file behind a built-in name or a path.
+
+    Raises:
+        ScenarioError: for an unknown name, with the closest built-in name if any.
+    """
+    names = list_scenarios()
+    if name in names:
+        return scenario_dir() / f"{name}.toml"
+    path = Path(name)
+    if name.endswith(".toml") or path.is_file():
+        return path
+    hint = difflib.get_close_matches(name, names, n=1)
+    did = f"; did you mean {hint[0]!r}?" if hint else ""
+    raise ScenarioError(
+        f"unknown scenario {name!r}{did} (list the built-in ones with `{PROG} scenarios`)"
+    )
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """Print a scenario's meta text and its parameters after ``extends``.
+
+    Raises:
+        ScenarioError: for an unknown or invalid scenario.
+    """
+    path = _scenario_file(args.name)
+    params = load_scenario(args.name if args.name in list_scenarios() else path)
+    raw = _read_raw(path)
+    parent = raw.get("extends")
+    print(show_text(args.name, path, params, raw, parent))
+    return 0
+
+
+def _read_raw(path: Path) -> dict[str, Any]:
+    """Return the raw TOML of a file that already loaded as a scenario."""
+    with path.open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def _paragraph(text: str) -> str:
+    """Return ``text`` wrapped to :data:`TEXT_WIDTH` and indented by two spaces."""
+    body = " ".join(text.split()) or "(none)"
+    return textwrap.fill(body, TEXT_WIDTH, initial_indent="  ", subsequent_indent="  ")
+
+
+def show_text(
+    name: str, path: Path, params: Params, raw: Mapping[str, Any], parent: Any = None
+) -> str:
+    """Return the text printed by ``ci-sim scenarios show``.
+
+    Args:
+        name: the scenario's name or path as the user gave it.
+        path: the scenario's file.
+        params: the scenario after ``extends`` and validation.
+        raw: the file's own TOML (used for ``extends`` and to mark the keys it sets).
+        parent: the file's ``extends`` value, if any.
+
+    Returns:
+        The title, what the scenario extends, its description, sources and what to
+        watch, then every parameter as TOML: sections such as ``[backbone]`` with
+        ``key = value`` lines and nested tables such as ``[backbone.effort]``. When the
+        scenario extends another, the keys its own file sets are marked.
+
+    """
+    meta = params.meta
+    label = f"scenarios/{path.name}" if path.parent == scenario_dir() else str(path)
+    if parent is None:
+        extends = "nothing (keys not in the file take the defaults of ci_sim/params.py)"
+    else:
+        extends = str(parent)
+    own = {k for k in _leaves(raw) if not k.startswith("meta.") and k != "extends"}
+    marked = own if parent is not None else set()
+    note = f" ('# set here' marks the keys that {path.name} sets)" if marked else ""
+    lines = [
+        f"{name}: {meta.title or '(untitled)'}",
+        f"file: {label}",
+        f"extends: {extends}",
+        "",
+        "Description:",
+        _paragraph(meta.description),
+        "",
+        "Sources: " + (", ".join(meta.sources) or "(none)"),
+        "",
+        "What to watch:",
+        _paragraph(meta.what_to_watch),
+        "",
+        f"Parameters after extends{note}:",
+        *toml_lines(params.model_dump(exclude={"meta"}), marked=marked),
+    ]
+    return "\n".join(lines)
+
+
+def _leaves(table: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """Return the dotted keys of every non-table value in a nested mapping."""
+    out: list[str] = []
+    for key, value in table.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            out.extend(_leaves(value, dotted + "."))
+        else:
+            out.append(dotted)
+    return out
+
+
+def _toml_key(key: str) -> str:
+    return key if _BARE_KEY.match(key) else json.dumps(key)
+
+
+def toml_value(value: Any) -> str:
+    """Return ``value`` written as a TOML value (inline tables for mappings in lists)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, Mapping):
+        items = ", ".join(f"{_toml_key(str(k))} = {toml_value(v)}" for k, v in value.items())
+        return f"{{ {items} }}" if items else "{}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return json.dumps(str(value)).replace("\x7f", "\\u007f")
+
+
+def toml_lines(
+    table: Mapping[str, Any],
+    path: tuple[str, ...] = (),
+    marked: frozenset[str] | set[str] = frozenset(),
+) -> list[str]:
+    """Return a nested mapping as TOML lines: values first, then ``[a.b]`` tables.
+
+    Args:
+        table: the mapping to write.
+        path: the keys that lead to ``table`` (empty at the top).
+        marked: dotted keys whose lines get a ``# set here`` comment.
+
+    Returns:
+        Lines that ``tomllib`` reads back into ``table`` (``None`` values, which TOML
+        cannot hold, are named in a ``# not set:`` comment). A table that holds only
+        other tables gets no header of its own; an empty table is written as ``{}``.
+
+    """
+    lines: list[str] = []
+    unset: list[str] = []
+    tables: list[tuple[tuple[str, ...], Mapping[str, Any]]] = []
+    for key, value in table.items():
+        here = (*path, str(key))
+        if value is None:
+            unset.append(str(key))
+        elif isinstance(value, Mapping) and value:
+            tables.append((here, value))
+        else:
+            comment = "  # set here" if ".".join(here) in marked else ""
+            lines.append(f"{_toml_key(str(key))} = {toml_value(value)}{comment}")
+    if unset:
+        lines.append(f"# not set: {', '.join(unset)}")
+    if path and lines:
+        lines[:0] = ["", "[" + ".".join(_toml_key(part) for part in path) + "]"]
+    for here, value in tables:
+        lines.extend(toml_lines(value, here, marked))
+    return lines
+
+
+# --- validate -------------------------------------------------------------------------
+
+
+def _year(value: float) -> str:
+    return f"{round(float(value), 2):g}"
+
+
+def sunset_statement(params: Params) -> str:
+    """Say where the backbone's sunset falls relative to the run.
+
+    Args:
+        params: a validated scenario.
+
+    Returns:
+        One phrase: the sunset inside the run at year X, after the run ends at year Y,
+        no sunset, or no backbone.
+
+    """
+    bb = params.backbone
+    end = params.steps / params.simulation.steps_per_year
+    ends = f"the run ends at year {_year(end)}"
+    if not bb.enabled:
+        return "no backbone (backbone.enabled = false), so no sunset"
+    if bb.start_year > end:
+        return f"no backbone during the run: it starts at year {_year(bb.start_year)}, after {ends}"
+    if bb.sunset_year == "none":
+        return f"no sunset (backbone.sunset_year = 'none'): the backbone stays until {ends}"
+    sunset = float(bb.sunset_year)
+    if sunset > end:
+        return f"sunset at year {_year(sunset)}, after {ends}"
+    before = (
+        f", before the backbone starts at year {_year(bb.start_year)}"
+        if sunset < bb.start_year
+        else ""
+    )
+    return f"sunset inside the run at year {_year(sunset)}{before} ({ends})"
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Load every file; print ``FILE: ok (title); <sunset>`` or one error line per file.
+
+    Returns:
+        0 when every file is a valid scenario, else 2.
+    """
+    bad = 0
+    for name in args.files:
+        try:
+            params = load_scenario(name)
+        except ScenarioError as exc:
+            message = str(exc)
+        except (UnicodeDecodeError, RecursionError) as exc:  # not text, or nested too deep
+            message = f"cannot read as a scenario ({type(exc).__name__}: {exc})"
+        else:
+            title = params.meta.title or "untitled"
+            print(f"{name}: ok ({title}); {sunset_statement(params)}")
+            continue
+        bad += 1
+        _fail(message if name in message else f"{name}: {message}", USAGE_ERROR)
+    return USAGE_ERROR if bad else 0
+
+
+# --- main -----------------------------------------------------------------------------
 
 
 def _fail(message: str, code: int) -> int:
