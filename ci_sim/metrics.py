@@ -62,12 +62,16 @@ def relationships(model: CIModel) -> float:
 
 
 def power_dynamics(model: CIModel) -> float:
-    """How evenly voice is shared (C2.10, C2.16, C3.6).
+    """How widely decision power and voice are shared (C2.10, C2.16, C2.17, C2.22, C3.6).
 
-    Each organisation's voice is 0 when withdrawn, else its people's trust in the arena
-    (the larger of trust in the backbone while it exists and their mean cross-tie trust,
-    i.e. confidence that the joint space is theirs). The metric is the mean voice times
-    one minus the power share of dominating organisations.
+    Each organisation's voice is 0 when it does not take part, else its people's trust in
+    the arena (the larger of trust in the backbone while it exists and their mean
+    cross-tie trust) times ``0.5 + 0.5 * leadership``, where leadership is
+    ``min(1, 3 * change-leader share)``: change leaders give an organisation informal
+    influence over the joint work (C2.22, C4.4). The metric is the mean voice times one
+    minus the power share of dominating organisations, times ``1 - 0.5 *
+    backbone_dependence`` (power held by the backbone is not shared, C2.17).
+    Operationalisation assumed.
     """
     n = model.person_org.shape[0]
     c = model.contacts
@@ -79,9 +83,10 @@ def power_dynamics(model: CIModel) -> float:
         np.maximum(deg, 1)
     )
     arena = np.maximum(own, model.trust_bb) if model.backbone is not None else own
-    voice = model.org_mean(arena) * (model.taking_part)
+    leadership = np.minimum(1.0, 3.0 * model.org_mean(model.change_leader.astype(float)))
+    voice = model.org_mean(arena) * (0.5 + 0.5 * leadership) * model.taking_part
     dominated = float(model.power[model.stance == Stance.DOMINATING].sum())
-    return float(voice.mean() * (1.0 - dominated))
+    return float(voice.mean() * (1.0 - dominated) * (1.0 - 0.5 * model.dependence))
 
 
 def mental_models(model: CIModel) -> float:

@@ -11,11 +11,11 @@ import tomllib
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import Annotated, Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from ci_sim.params import Params
+from ci_sim.params import Params, _bounds
 
 
 class ScenarioError(ValueError):
@@ -41,6 +41,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path}: not UTF-8 text (byte {exc.start}); save as UTF-8") from None
+    except RecursionError:
+        raise ScenarioError(f"{path}: nested too deeply to be a scenario") from None
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read file: {exc.strerror}") from None
 
@@ -98,7 +102,10 @@ def _resolve_extends(
     if not isinstance(parent_ref, str):
         raise ScenarioError(f"{label}: extends = {parent_ref!r}: must be a scenario name or path")
     base = path.parent if path is not None else None
-    parent_raw, parent_label, parent_path = _resolve_source(parent_ref, base)
+    try:
+        parent_raw, parent_label, parent_path = _resolve_source(parent_ref, base)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{label}: extends = {parent_ref!r}: {exc}") from None
     ident = str(parent_path.resolve()) if parent_path is not None else parent_label
     own = str(path.resolve()) if path is not None else label
     chain = chain or (own,)
@@ -153,17 +160,36 @@ def _unwrap(annotation: Any) -> Any:
     return annotation
 
 
-def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    """Return the field names allowed at location ``loc`` of :class:`Params`."""
-    current: Any = model
+def _annotation_at(loc: tuple[Any, ...]) -> Any:
+    """Return the annotation of :class:`Params` at ``loc`` (through dicts and lists)."""
+    current: Any = Params
     for part in loc:
         if get_origin(current) is dict:
             current = get_args(current)[1]
             continue
+        if get_origin(current) is list or (
+            isinstance(part, int) and any(get_origin(a) is list for a in get_args(current))
+        ):
+            lists = (
+                [current]
+                if get_origin(current) is list
+                else [a for a in get_args(current) if get_origin(a) is list]
+            )
+            current = get_args(lists[0])[0]
+            continue
         fields = getattr(_unwrap(current), "model_fields", None)
         if not fields or part not in fields:
-            return []
-        current = fields[part].annotation
+            return None
+        field = fields[part]
+        current = field.annotation
+        if field.metadata:
+            current = Annotated[current, *field.metadata]
+    return current
+
+
+def _known_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Return the field names allowed at location ``loc`` of :class:`Params`."""
+    current = _annotation_at(loc) if model is Params else None
     return list(getattr(_unwrap(current), "model_fields", {}) or {})
 
 
@@ -177,7 +203,9 @@ def _describe(error: dict[str, Any]) -> tuple[str, str]:
 
 def _is_union_tag(part: Any) -> bool:
     text = str(part)
-    return text in ("float", "int", "str", "bool") or text.startswith(("literal[", "constrained-"))
+    return text in ("float", "int", "str", "bool") or text.startswith(
+        ("literal[", "constrained-", "list[", "dict[")
+    )
 
 
 def _phrase(error: dict[str, Any], loc: tuple[Any, ...], key: str) -> str:
@@ -202,14 +230,16 @@ def _phrase(error: dict[str, Any], loc: tuple[Any, ...], key: str) -> str:
 
 
 def _range_text(loc: tuple[Any, ...]) -> str:
-    from ci_sim.params import parameter_table
-
-    key = ".".join(map(str, loc))
-    for row in parameter_table():
-        if row["key"] == key and (row["low"] is not None or row["high"] is not None):
-            low = f"above {row['low']}" if row["low_strict"] else f"from {row['low']}"
-            return f" (allowed range: {low} to {row['high']})"
-    return ""
+    """Return " (allowed range: ...)" for the numeric field at ``loc``, or ""."""
+    annotation = _annotation_at(loc)
+    metadata = list(getattr(annotation, "__metadata__", ()))
+    base = get_args(annotation)[0] if metadata else annotation
+    expanded = [x for m in metadata for x in (m, *getattr(m, "metadata", []))]
+    low, high, strict = _bounds(base, expanded)
+    if low is None and high is None:
+        return ""
+    low_text = "any" if low is None else (f"above {low}" if strict else f"from {low}")
+    return f" (allowed range: {low_text} to {high})"
 
 
 def _union_text(key: str, errors: list[dict[str, Any]]) -> str:
@@ -219,6 +249,10 @@ def _union_text(key: str, errors: list[dict[str, Any]]) -> str:
         expected = (error.get("ctx") or {}).get("expected")
         if expected:
             alternatives.append(str(expected))
+        elif error["type"] == "list_type":
+            alternatives.append("a list of names")
+        elif error["type"] == "string_type":
+            alternatives.append("a name")
         else:
             loc = tuple(p for p in error["loc"] if not _is_union_tag(p))
             alternatives.append("a number" + _range_text(loc))

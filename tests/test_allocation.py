@@ -20,7 +20,7 @@ from ci_sim.sweep import at_years, derive_seeds, run_seeds
 SEEDS = derive_seeds(4, 20)
 TASKS = ("develop_relations", "develop_capabilities", "anchor_capabilities", "anchor_relations")
 OUTCOME = at_years(
-    [11.9], ["systemic_change", "mean_trust", "resource_flows", "change_leaders", "practices"]
+    [11.9, 15], ["systemic_change", "mean_trust", "resource_flows", "change_leaders", "practices"]
 )
 
 
@@ -49,13 +49,20 @@ def test_single_task_focus_starves_the_other_tasks(focus):
         assert e.mean_diff < 0 and e.p_value < 0.01, (focus, metric, str(e))
 
 
-@pytest.mark.parametrize(
-    "focus", ["develop_capabilities", "anchor_capabilities", "anchor_relations"]
-)
-def test_balance_beats_focus_on_a_task_other_than_relations(focus):
-    """Relationship focus ties with balance on systemic change (its relational gain
-    offsets the structural loss); see docs/ODD.md."""
-    col = "systemic_change@11.9"
+#: When the balanced split is ahead: a relationship focus leads during the early years
+#: (relations come first, C4.1) and falls behind only once the backbone is gone; the
+#: other foci fall behind while the backbone still works (measured, docs/ODD.md).
+BEHIND_AT = {
+    "develop_relations": "15",
+    "develop_capabilities": "11.9",
+    "anchor_capabilities": "11.9",
+    "anchor_relations": "11.9",
+}
+
+
+@pytest.mark.parametrize("focus", TASKS)
+def test_balance_beats_any_single_task_focus(focus):
+    col = f"systemic_change@{BEHIND_AT[focus]}"
     e = paired_effect(outcomes(None)[col], outcomes(focus)[col])
     assert e.mean_diff < 0 and e.p_value < 0.01, str(e)
 

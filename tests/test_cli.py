@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
 
 import pandas as pd
 import pytest
 
 import ci_sim
+from ci_sim import Params, list_scenarios, load_scenario
 from ci_sim.cli import main
 from ci_sim.metrics import REPORTERS
 from ci_sim.report import plot_conditions, summary_text
+from ci_sim.scenarios import scenario_dir
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 OUTPUTS = (
@@ -141,3 +144,174 @@ def test_plot_conditions_writes_png(short_run, tmp_path):
     data = path.read_bytes()
     assert len(data) > 1000
     assert data.startswith(PNG_MAGIC)
+
+
+# --- ci-sim scenarios -----------------------------------------------------------------
+
+
+def parameters_block(text: str) -> dict:
+    """Return the TOML after the ``Parameters after extends`` line of ``scenarios show``."""
+    head, _, body = text.partition("Parameters after extends")
+    assert body, text
+    return tomllib.loads(body.split("\n", 1)[1])
+
+
+def test_scenarios_lists_every_builtin_with_its_title(capsys):
+    assert main(["scenarios"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    lines = captured.out.splitlines()
+    names = list_scenarios()
+    assert [line.split()[0] for line in lines] == names == sorted(names)
+    columns = set()
+    for name, line in zip(names, lines, strict=True):
+        title = load_scenario(name).meta.title
+        assert line.endswith(title)
+        columns.add(line.index(title))
+    assert len(columns) == 1  # titles start in one aligned column
+    assert columns.pop() >= max(map(len, names)) + 2
+
+
+@pytest.mark.parametrize("name", list_scenarios())
+def test_scenarios_show_prints_meta_and_resolved_parameters(name, capsys):
+    assert main(["scenarios", "show", name]) == 0
+    out = capsys.readouterr().out
+    params = load_scenario(name)
+    raw = tomllib.loads((scenario_dir() / f"{name}.toml").read_text(encoding="utf-8"))
+    assert out.startswith(f"{name}: {params.meta.title}\n")
+    flat_text = " ".join(out.split())
+    assert " ".join(params.meta.description.split()) in flat_text
+    assert " ".join(params.meta.what_to_watch.split()) in flat_text
+    assert all(source in out for source in params.meta.sources)
+    if "extends" in raw:
+        assert f"extends: {raw['extends']}\n" in out
+    else:
+        assert "extends: nothing" in out
+    for header in ("[simulation]", "[backbone]", "[backbone.effort]", "[organisations.mix]"):
+        assert f"\n{header}\n" in out
+    resolved = Params.model_validate(parameters_block(out))
+    assert resolved.model_dump(exclude={"meta"}) == params.model_dump(exclude={"meta"})
+
+
+def test_scenarios_show_marks_what_the_file_sets(capsys):
+    assert main(["scenarios", "show", "no_sunset"]) == 0
+    out = capsys.readouterr().out
+    assert "extends: default\n" in out
+    assert 'sunset_year = "none"  # set here' in out
+    assert [line for line in out.splitlines() if line.endswith("# set here")] == [
+        'sunset_year = "none"  # set here'
+    ]
+
+
+def test_scenarios_show_accepts_a_file(tmp_path, capsys):
+    path = tmp_path / "mine.toml"
+    path.write_text('extends = "tight_steering"\n[backbone.effort]\nanchor_relations = 0.5\n')
+    assert main(["scenarios", "show", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "extends: tight_steering\n" in out
+    assert "anchor_relations = 0.5  # set here" in out
+    assert parameters_block(out)["governance"]["goal_steering"] == 0.9
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["scenarios", "show", "defualt"], "did you mean 'default'"),
+        (["scenarios", "show", "no_backbon"], "did you mean 'no_backbone'"),
+        (["scenarios", "show", "zzzz"], "unknown scenario 'zzzz'"),
+        (["scenarios", "show"], "NAME"),
+        (["scenarios", "list"], "list"),
+        (["validate"], "FILE"),
+    ],
+)
+def test_scenarios_and_validate_usage_errors(args, named, capsys):
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    assert named in one_error_line(captured.err)
+    assert captured.out == ""
+
+
+# --- ci-sim validate ------------------------------------------------------------------
+
+
+def write(folder, name: str, text: str):
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "statement"),
+    [
+        ('extends = "default"\n', "sunset inside the run at year 12 (the run ends at year 15)"),
+        (
+            'extends = "default"\n[simulation]\nyears = 5\n',
+            "sunset at year 12, after the run ends at year 5",
+        ),
+        ('extends = "no_sunset"\n', "no sunset"),
+        ("[backbone]\nenabled = false\n", "no backbone"),
+        (
+            "[backbone]\nstart_year = 20\n",
+            "no backbone during the run: it starts at year 20, after the run ends at year 15",
+        ),
+        ("[backbone]\nsunset_year = 2.5\n", "sunset inside the run at year 2.5"),
+    ],
+    ids=["inside", "after", "none", "no-backbone", "starts-after-run", "early"],
+)
+def test_validate_states_where_the_sunset_falls(text, statement, tmp_path, capsys):
+    path = write(tmp_path, "s.toml", text)
+    assert main(["validate", str(path)]) == 0
+    captured = capsys.readouterr()
+    title = load_scenario(path).meta.title or "untitled"
+    assert captured.out.startswith(f"{path}: ok ({title}); ")
+    assert statement in captured.out
+    assert len(captured.out.splitlines()) == 1
+    assert captured.err == ""
+
+
+def test_validate_every_builtin_file(capsys):
+    files = [str(scenario_dir() / f"{name}.toml") for name in list_scenarios()]
+    assert main(["validate", *files]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(files)
+    for file, line in zip(files, lines, strict=True):
+        assert line.startswith(f"{file}: ok (")
+
+
+def test_validate_reports_each_bad_file_and_exits_2(tmp_path, capsys):
+    good = write(tmp_path, "good.toml", '[meta]\ntitle = "Fine"\n')
+    typo = write(tmp_path, "typo.toml", "[backbone]\nstafff = 2\n")
+    high = write(tmp_path, "high.toml", "[backbone]\nindependence = 2\n")
+    broken = write(tmp_path, "broken.toml", "[backbone\n")
+    parent = write(tmp_path, "orphan.toml", 'extends = "nothere.toml"\n')
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b"\xff\xfe\x00junk")
+    missing = tmp_path / "missing.toml"
+    bad = [typo, high, broken, parent, binary, missing]
+    assert main(["validate", str(good), *map(str, bad)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == (
+        f"{good}: ok (Fine); sunset inside the run at year 12 (the run ends at year 15)\n"
+    )
+    errors = captured.err.splitlines()
+    assert len(errors) == len(bad)
+    for path, line in zip(bad, errors, strict=True):
+        assert line.startswith(f"ci-sim: error: {path}")
+    assert "did you mean 'backbone.staff'" in errors[0]
+    assert "backbone.independence" in errors[1] and "allowed range" in errors[1]
+    assert "TOML" in errors[2]
+    assert "nothere.toml" in errors[3]
+
+
+def test_validate_accepts_builtin_names(capsys):
+    assert main(["validate", "default", "no_backbone"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("default: ok (Default")
+    assert out[1].endswith("no backbone (backbone.enabled = false), so no sunset")
+
+
+def test_help_lists_the_subcommands(capsys):
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for command in ("run", "scenarios", "validate"):
+        assert command in out
