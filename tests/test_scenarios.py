@@ -30,7 +30,7 @@ def case_outcome(result: RunResult) -> dict[str, float]:
     ev = result.events
     policy = ev.loc[ev["kind"] == "policy_change", "year"]
     out = {"first_policy": float(policy.min()) if len(policy) else np.inf}
-    for y in (0.0, 4.0, 5.0, 8.0, 9.0, 12.0):
+    for y in (0.0, 4.0, 5.0, 8.0, 9.0, 10.0, 12.0):
         if y > result.metrics["year"].max():
             continue
         o = _orgs_at(result, y)
@@ -80,8 +80,8 @@ def test_hjem_til_alle_narrows_and_changes_the_national_frame_in_year_five():
     """80+ actors narrow to 24 partners; the 2021 agreement (seed L1428-1462)."""
     t = case("hjem_til_alle")
     assert (t["taking_part@0"] == 80).all()
-    assert t["taking_part@8"].between(12, 40).all()
-    assert abs(t["taking_part@8"].median() - 24) <= 6
+    assert t["taking_part@10"].between(10, 44).all()  # always narrows to under 55% of 80
+    assert abs(t["taking_part@10"].median() - 24) <= 6
     first = t["first_policy"]
     assert (first >= 5.0).all() and ((first >= 5.0) & (first < 6.0)).mean() >= 0.75
     changed = first < 6.0
@@ -98,13 +98,13 @@ def test_naboskab_dual_host_keeps_the_police_close():
     assert e.mean_diff > 0 and e.p_value < 0.01, str(e)
 
 
-def test_medvind_respect_reached_by_the_end_of_the_funding_frame():
-    """96% of actors feel respected by the other organisations (seed L928-956)."""
+def test_medvind_respect_reached_ten_years_in():
+    """96% of actors feel respected by the other organisations in 2026 (seed L928-956)."""
     t = case("medvind")
-    assert t["respected@12"].mean() >= 0.9
+    assert t["respected@10"].mean() >= 0.9
     assert t["respected@0"].max() == 0.0
     without = case("medvind", **{"backbone.enabled": False})
-    assert without["respected@12"].mean() < 0.5
+    assert without["respected@10"].mean() < 0.5
 
 
 # --- teaching scenarios ------------------------------------------------------------------
