@@ -78,7 +78,10 @@ def run_seeds(
     else:
         import multiprocessing as mp
 
-        ctx = mp.get_context("fork")
+        # forkserver: workers fork from a clean, single-threaded server that has
+        # imported ci_sim once (plain fork from a threaded parent can deadlock).
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["ci_sim"])
         with ProcessPoolExecutor(processes, mp_context=ctx) as pool:
             rows = list(pool.map(_one, jobs, chunksize=max(1, len(jobs) // (4 * processes))))
     return pd.DataFrame(rows)
