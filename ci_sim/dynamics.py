@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ci_sim import kernels
+from ci_sim.logics import distance
 from ci_sim.agents import Backbone, Phase, Stance, Task
 
 if TYPE_CHECKING:
@@ -551,8 +552,6 @@ def _voice(model: CIModel) -> np.ndarray:
     voice = voice * np.where(model.stance == Stance.DOMINATING, 3.0, 1.0)
     if model.backbone is not None:
         ind = model.params.backbone.independence
-        from ci_sim.logics import distance
-
         near = np.exp(-distance(model.org_pos, model.backbone.position) / 0.2)
         voice = voice * (ind + (1 - ind) * near)
     return voice[model.person_org]
