@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ci_sim import kernels
-from ci_sim.logics import distance
 from ci_sim.agents import Backbone, Phase, Stance, Task
+from ci_sim.logics import distance
 
 if TYPE_CHECKING:
     from ci_sim.model import CIModel
