@@ -9,6 +9,12 @@ Subcommands:
   ``ci-sim scenarios show NAME`` prints one scenario's text and its parameters after
   ``extends`` is resolved.
 * ``ci-sim validate FILE [FILE ...]`` checks scenario files without running them.
+* ``ci-sim claims [--out FILE] [--check] [--root DIR]`` writes ``docs/claims.md``, the
+  map of the source's claims to mechanisms, parameters and tests; ``--check`` exits 1
+  when that file is stale or a claim is missing.
+* ``ci-sim check-patterns [--seeds N] [--out DIR]`` checks the seed's stylised facts
+  over paired seeds and writes ``patterns.md`` with a figure per pattern; it exits 1
+  when a pattern fails.
 
 Every invalid input (an unknown scenario or key, a value out of range, a malformed
 option) ends with one line ``ci-sim: error: <message>`` on stderr and exit code 2.
@@ -44,7 +50,7 @@ PROG = "ci-sim"
 USAGE_ERROR = 2
 IO_ERROR = 1
 #: Subcommands; a command line that starts with none of them means ``run``.
-COMMANDS = ("run", "scenarios", "validate")
+COMMANDS = ("run", "scenarios", "validate", "claims", "check-patterns")
 #: Width to which ``scenarios show`` wraps the meta text.
 TEXT_WIDTH = 88
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -110,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("files", nargs="+", metavar="FILE", help="a .toml path or built-in name")
     check.set_defaults(func=cmd_validate)
+    add_claims_parser(sub)
+    add_patterns_parser(sub)
     return parser
 
 
@@ -399,6 +407,124 @@ def cmd_validate(args: argparse.Namespace) -> int:
         bad += 1
         _fail(message if name in message else f"{name}: {message}", USAGE_ERROR)
     return USAGE_ERROR if bad else 0
+
+
+# --- check-patterns -------------------------------------------------------------------
+
+
+def add_patterns_parser(sub: Any) -> None:
+    """Add the ``check-patterns`` subcommand to the subparsers ``sub``."""
+    cmd = sub.add_parser(
+        "check-patterns",
+        help="check the seed's stylised facts over paired seeds and write a report",
+        description="Run every pattern of ci_sim.patterns over paired seeds, print a "
+        "pass/fail table and write patterns.md with a figure per pattern into --out.",
+    )
+    cmd.add_argument("--seeds", type=int, default=30, help="paired seeds per comparison")
+    cmd.add_argument("--out", type=Path, default=Path("out/patterns"), help="report folder")
+    cmd.add_argument("--processes", type=int, default=2, help="worker processes")
+    cmd.add_argument("--alpha", type=float, default=0.01, help="significance level")
+    cmd.set_defaults(func=cmd_check_patterns)
+
+
+def cmd_check_patterns(args: argparse.Namespace) -> int:
+    """Run the stylised-facts suite; exit 0 when every pattern passes, else 1.
+
+    Raises:
+        ScenarioError: for fewer than 3 seeds or an alpha outside (0, 1).
+    """
+    from ci_sim import patterns
+
+    if args.seeds < 3:
+        raise ScenarioError(f"--seeds {args.seeds}: needs at least 3 paired seeds")
+    if not 0 < args.alpha < 1:
+        raise ScenarioError(f"--alpha {args.alpha}: allowed range above 0 to below 1")
+    results = patterns.check_patterns(args.seeds, max(1, args.processes), args.alpha)
+    path = patterns.write_report(results, args.out, args.seeds)
+    table = patterns.results_table(results)
+    print(table.drop(columns=["claim"]).to_string(index=False))
+    print(f"\n{int(table['passed'].sum())} of {len(table)} patterns pass; report: {_shown(path)}")
+    return 0 if table["passed"].all() else 1
+
+
+# --- claims ---------------------------------------------------------------------------
+
+
+def add_claims_parser(sub: Any) -> None:
+    """Add the ``claims`` subcommand to the subparsers ``sub``."""
+    cmd = sub.add_parser(
+        "claims",
+        help="write docs/claims.md: which mechanisms and tests carry each claim",
+        description="Scan ci_sim/, scenarios/ and tests/ for claim ids, write the coverage "
+        "table (default docs/claims.md in the repository) and print a summary.",
+    )
+    cmd.add_argument("--out", type=Path, help="output file (default <root>/docs/claims.md)")
+    cmd.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if the file is stale or a claim is missing",
+    )
+    cmd.add_argument(
+        "--root", type=Path, help="repository to scan (default: found from the package or cwd)"
+    )
+    cmd.set_defaults(func=cmd_claims)
+
+
+def _shown(path: Path) -> Path:
+    """Return ``path`` relative to the current directory when it lies below it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
+def cmd_claims(args: argparse.Namespace) -> int:
+    """Write (or with ``--check`` compare) the claims coverage file and print a summary.
+
+    Returns:
+        0 on success; with ``--check``, 1 when the file differs from what would be
+        generated or a registered claim is missing.
+
+    Raises:
+        ScenarioError: when no repository root is found or a Python file does not parse.
+        OSError: when the output file cannot be written.
+
+    """
+    from ci_sim import claims
+
+    try:
+        root = args.root if args.root is not None else claims.find_root()
+    except FileNotFoundError as exc:
+        raise ScenarioError(str(exc)) from exc
+    if not (root / claims.PACKAGE).is_dir():
+        raise ScenarioError(f"{root} holds no {claims.PACKAGE}/ folder to scan")
+    out = args.out if args.out is not None else root / "docs" / "claims.md"
+    try:
+        coverage = claims.scan(root)
+    except SyntaxError as exc:
+        raise ScenarioError(f"cannot scan {exc.filename}:{exc.lineno}: {exc.msg}") from exc
+    text = claims.render_markdown(coverage)
+    print(claims.summary_line(coverage))
+    for status in ("missing", "partly"):
+        ids = [c for c, cov in coverage.items() if cov.registered and cov.status == status]
+        if ids:
+            print(f"  {status}: {', '.join(ids)}")
+    missing = claims.uncovered(coverage)
+    if not args.check:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        print(f"Wrote {_shown(out)}")
+        return 0
+    problems = []
+    if not out.is_file() or out.read_text(encoding="utf-8") != text:
+        problems.append(f"{_shown(out)} is stale; regenerate it with `{PROG} claims`")
+    if missing:
+        problems.append(f"claims with no mechanism, test or reason: {', '.join(missing)}")
+    for problem in problems:
+        _fail(problem, IO_ERROR)
+    if not problems:
+        print(f"{_shown(out)} is up to date")
+    return IO_ERROR if problems else 0
 
 
 # --- main -----------------------------------------------------------------------------

@@ -523,18 +523,14 @@ def learn_together(model: CIModel) -> None:
     bb = model.trust_bb if model.backbone is not None else np.zeros_like(model.trust_bb)
     attached = engaged * np.maximum.reduce([bb, 0.6 * model.change_leader, 0.2 * model.willing])
     p1 = kernels.per_step(min(1.0, mech.socialisation * (1 + 2 * model.steering)), spy) * attached
-    model.beliefs = kernels.socialise(model.beliefs, model.code, p1, model.rng)
+    old_code = model.code
     capacity = _analysis_capacity(model)
-    if capacity > 0:
+    if capacity > 0:  # both updates read the state at the start of the step (March p. 74)
         p2 = kernels.per_step(mech.code_learning * capacity * (1 - 0.5 * model.steering), spy)
         model.code = kernels.learn_code(
-            model.code,
-            model.beliefs,
-            model.reality,
-            p2,
-            model.rng,
-            _voice(model) * attached,
+            old_code, model.beliefs, model.reality, p2, model.rng, _voice(model) * attached
         )
+    model.beliefs = kernels.socialise(model.beliefs, old_code, p1, model.rng)
     model.code_knowledge = float(kernels.knowledge(model.code, model.reality))
 
 

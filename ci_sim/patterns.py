@@ -206,7 +206,7 @@ PATTERNS: tuple[Pattern, ...] = (
             ("C4.1", "C4.2", "C4.3", "C4.4"),
             {},
             _focus(task),
-            f"systemic_change@{'15' if task == 'develop_relations' else '11.9'}",
+            "systemic_change@15",
             "lower",
             "systemic_change",
             "balanced",

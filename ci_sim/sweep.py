@@ -70,6 +70,8 @@ def run_seeds(
             :func:`at_years`; must be picklable for ``processes > 1``).
         overrides: dotted-key overrides applied to every run.
         processes: worker processes; 1 runs serially. Results do not depend on it.
+            Workers start from a forkserver, so a script that calls this with
+            ``processes > 1`` needs the usual ``if __name__ == "__main__":`` guard.
     """
     load_scenario(scenario, overrides)  # fail fast, before any worker starts
     jobs = [(scenario, int(s), dict(overrides or {}) or None, outcome) for s in seeds]

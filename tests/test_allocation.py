@@ -1,6 +1,6 @@
 """The four backbone tasks are preconditions of each other (C4.1-C4.4, C3.7).
 
-Over-focus on one task starves the outcomes the others carry, shown over 20 paired
+Over-focus on one task starves the outcomes the others carry, shown over 40 paired
 seeds; the adaptive policy shifts effort toward the weakest task.
 """
 
@@ -17,7 +17,7 @@ from ci_sim.agents import Task
 from ci_sim.stats import paired_effect
 from ci_sim.sweep import at_years, derive_seeds, run_seeds
 
-SEEDS = derive_seeds(4, 20)
+SEEDS = derive_seeds(4, 40)
 TASKS = ("develop_relations", "develop_capabilities", "anchor_capabilities", "anchor_relations")
 OUTCOME = at_years(
     [11.9, 15], ["systemic_change", "mean_trust", "resource_flows", "change_leaders", "practices"]
@@ -49,20 +49,15 @@ def test_single_task_focus_starves_the_other_tasks(focus):
         assert e.mean_diff < 0 and e.p_value < 0.01, (focus, metric, str(e))
 
 
-#: When the balanced split is ahead: a relationship focus leads during the early years
-#: (relations come first, C4.1) and falls behind only once the backbone is gone; the
-#: other foci fall behind while the backbone still works (measured, docs/ODD.md).
-BEHIND_AT = {
-    "develop_relations": "15",
-    "develop_capabilities": "11.9",
-    "anchor_capabilities": "11.9",
-    "anchor_relations": "11.9",
-}
-
-
 @pytest.mark.parametrize("focus", TASKS)
 def test_balance_beats_any_single_task_focus(focus):
-    col = f"systemic_change@{BEHIND_AT[focus]}"
+    """Systemic change at the end of the run is lower with any single-task focus.
+
+    The relationship focus leads in the early years (relations come first, C4.1) and
+    falls behind later; its effect at the end is moderate (d_z about -0.4), hence 40
+    seeds.
+    """
+    col = "systemic_change@15"
     e = paired_effect(outcomes(None)[col], outcomes(focus)[col])
     assert e.mean_diff < 0 and e.p_value < 0.01, str(e)
 

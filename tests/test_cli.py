@@ -315,3 +315,18 @@ def test_help_lists_the_subcommands(capsys):
     out = capsys.readouterr().out
     for command in ("run", "scenarios", "validate"):
         assert command in out
+
+
+def test_check_patterns_writes_a_report(tmp_path, capsys):
+    code = main(["check-patterns", "--seeds", "3", "--out", str(tmp_path), "--alpha", "0.5"])
+    out = capsys.readouterr().out
+    assert code in (0, 1)
+    assert "patterns pass" in out
+    report = (tmp_path / "patterns.md").read_text()
+    assert "| pattern | claims |" in report
+    assert len(list((tmp_path / "figures").glob("*.png"))) >= 12
+
+
+def test_check_patterns_refuses_too_few_seeds(capsys):
+    assert main(["check-patterns", "--seeds", "1"]) == 2
+    assert "--seeds 1" in capsys.readouterr().err
