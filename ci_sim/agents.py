@@ -87,7 +87,7 @@ class Organisation(mesa.Agent):
 
 
 class Backbone(mesa.Agent):
-    """The backbone secretariat (chapters 2-4).
+    """The backbone secretariat: the separate support organisation of CI (C1.3, chapters 2-4).
 
     It has staff and an effort budget split over the four tasks (C4.1-C4.4), a
     position in logic space that a host and powerful actors pull on when independence

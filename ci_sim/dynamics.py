@@ -512,10 +512,12 @@ def disturbance(model: CIModel) -> np.ndarray:
 def learn_together(model: CIModel) -> None:
     """The shared problem analysis learns from members and socialises them (C2.3, C3.12).
 
-    It is March's (1991) organisational code: members attached to the initiative adopt
+    Gathering around a shared analysis is what lets change succeed (C0.2). It is
+    March's (1991) organisational code: members attached to the initiative adopt
     it (socialisation), and it learns from members who know more, weighted by voice:
     organisations that share data (C2.9) and, under a captured backbone, those close
-    to it (C2.16). Fast socialisation (tight steering) locks in existing views.
+    to it (C2.16). Fast socialisation (tight steering raises it) makes the code plateau
+    early; with stable membership, slow socialisation learns more in the long run (C3.12).
     """
     mech, spy = model.params.mechanisms, model.params.simulation.steps_per_year
     _share_data(model)
@@ -572,7 +574,8 @@ def change_practice(model: CIModel) -> None:
     """Practice grows with will and mindset, is pulled back to routine, and anchors.
 
     Push: will x mindset x mandate x capability from joint activities (C2.20, C4.2,
-    C4.3); the four tasks are preconditions of each other. A growing backbone's delivery
+    C4.3); the four tasks are preconditions of each other, and without anchoring a
+    free-floating backbone's ideas rarely become practice (C2.13). A growing backbone's delivery
     crowds it out (C2.17). Pull: routines pull practice back to the anchored habit,
     weakened by disturbance (C1.1, C2.15). Habit: practice becomes routine where
     mandate and mindset carry it (C4.3, C2.20). Policy frames spread it (C5.6).

@@ -77,7 +77,7 @@ def test_bo_trygt_ownership_spreads_from_the_police():
 
 
 def test_hjem_til_alle_narrows_and_changes_the_national_frame_in_year_five():
-    """80+ actors narrow to 24 partners; the 2021 agreement (seed L1428-1462)."""
+    """80+ actors narrow to 24 partners (C2.10); the 2021 agreement (seed L1428-1462, C5.3)."""
     t = case("hjem_til_alle")
     assert (t["taking_part@0"] == 80).all()
     assert t["taking_part@10"].between(10, 44).all()  # always narrows to under 55% of 80
