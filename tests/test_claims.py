@@ -161,7 +161,7 @@ def tree(tmp_path: Path) -> Path:
 
         def test_disturbance_is_never_done():
             """C2.15: relapse without disturbance."""
-            assert True
+            assert len("relapse") == 7
 
 
         def test_checks_hold():

@@ -13,31 +13,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ci_sim.logics import LOGIC_TABLE, Logic, distance
+from ci_sim.patterns import DISTANT_LOGICS, METRICS
 from ci_sim.runner import RunResult
 from ci_sim.stats import PairedEffect, paired_effect
 from ci_sim.sweep import derive_seeds, run_seeds
 
 SEEDS = derive_seeds(2026, 20)
-METRICS = (
-    "systemic_change",
-    "structural",
-    "relational",
-    "transformative",
-    "practices",
-    "shared_will",
-    "mean_trust",
-    "understanding",
-    "backbone_dependence",
-)
 PRE_SUNSET, END = 11.9, 15.0
-
-HOST = Logic.MUNICIPALITY
-DISTANT = [
-    lg.value
-    for lg in Logic
-    if distance(np.array(LOGIC_TABLE[lg].position), np.array(LOGIC_TABLE[HOST].position)) > 0.4
-]
 
 
 def outcome(result: RunResult) -> dict[str, float]:
@@ -48,7 +30,8 @@ def outcome(result: RunResult) -> dict[str, float]:
         out.update({f"{m}@{y:g}": float(row[m]) for m in METRICS})
     orgs = result.organisations
     mid = orgs[(orgs["year"] - 6.0).abs() < 1e-9]
-    out["distant_trust_bb@6"] = float(mid.loc[mid["logic"].isin(DISTANT), "trust_backbone"].mean())
+    distant = mid["logic"].isin(DISTANT_LOGICS)
+    out["distant_trust_bb@6"] = float(mid.loc[distant, "trust_backbone"].mean())
     return out
 
 
