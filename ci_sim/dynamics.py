@@ -52,7 +52,8 @@ class MeetingTally:
 def advance_phase(model: CIModel) -> None:
     """Move through mobilisation, active backbone, handover and sunset (C2.8, C3.7).
 
-    Phase changes happen at whole steps (``round(year * steps_per_year)``).
+    Phase changes happen at the first whole step at or after the year
+    (:meth:`ci_sim.model.CIModel.step_of`).
     """
     bb = model.params.backbone
     if not bb.enabled:
@@ -484,7 +485,7 @@ def _update_change_leaders(model: CIModel) -> None:
     model.change_leader &= keep | model.initiator
     if change_leader_reach(model) < 0.5:  # left without a mandate, some give up (C2.22)
         quit_ = model.rng.random(ready.shape[0]) < kernels.per_step(0.3, spy)
-        model.change_leader &= ~quit_
+        model.change_leader &= ~quit_ | model.initiator  # initiators stay committed
 
 
 def disturbance(model: CIModel) -> np.ndarray:

@@ -244,9 +244,9 @@ def march1991(
     period the members are socialised into the code (:func:`ci_sim.kernels.socialise`,
     rate ``p1``) and, "at the same time" (March 1991, p. 74), the code learns from the
     members who know more than it does (:func:`ci_sim.kernels.learn_code`, rate
-    ``p2``). Both updates read the state at the start of the period (as March's
-    original program also does); the simulation model instead lets the code learn
-    from the beliefs just socialised (``ci_sim.dynamics.learn_together``).
+    ``p2``). Both updates read the state at the start of the period, as March's
+    original program does and as the simulation model does
+    (``ci_sim.dynamics.learn_together``).
 
     The run stops at equilibrium, when no update can change anything (see
     :func:`_settled`), or after ``periods`` periods.
