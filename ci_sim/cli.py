@@ -23,6 +23,7 @@ option) ends with one line ``ci-sim: error: <message>`` on stderr and exit code 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import difflib
 import json
 import math
@@ -301,6 +302,8 @@ def toml_value(value: Any) -> str:
         if math.isinf(value):
             return "inf" if value > 0 else "-inf"
         return repr(value)
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
     if isinstance(value, Mapping):
         items = ", ".join(f"{_toml_key(str(k))} = {toml_value(v)}" for k, v in value.items())
         return f"{{ {items} }}" if items else "{}"

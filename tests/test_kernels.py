@@ -26,7 +26,7 @@ def unit_arrays(n: int | st.SearchStrategy[int]) -> st.SearchStrategy[np.ndarray
 def test_per_step_compounds_back_to_the_yearly_rate(rate: float, steps: int) -> None:
     p = kernels.per_step(rate, steps)
     assert 0.0 <= p <= rate + 1e-15
-    assert 1.0 - (1.0 - p) ** steps == pytest.approx(rate, abs=1e-12)
+    assert pytest.approx(rate, abs=1e-12) == 1.0 - (1.0 - p) ** steps
 
 
 def test_per_step_examples() -> None:

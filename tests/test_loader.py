@@ -25,6 +25,8 @@ from hypothesis import strategies as st
 
 import ci_sim
 from ci_sim import Params, ScenarioError, list_scenarios, load_scenario
+from ci_sim.cli import _toml_key as _key
+from ci_sim.cli import toml_value
 from ci_sim.logics import Logic
 from ci_sim.params import parameter_table
 from ci_sim.scenarios import apply_overrides, scenario_dir
@@ -95,29 +97,6 @@ def new_dir(root: Path) -> Path:
 
 
 # --- writing TOML ---------------------------------------------------------------------
-
-
-def _key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
-
-
-def toml_value(value: Any) -> str:
-    """Write ``value`` as a TOML value (dates bare, tables in lists inline)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        return ("inf" if value > 0 else "-inf") if math.isinf(value) else repr(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{_key(k)} = {toml_value(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    return json.dumps(str(value))
 
 
 def toml_text(table: dict[str, Any], path: tuple[str, ...] = ()) -> str:
