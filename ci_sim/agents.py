@@ -113,6 +113,13 @@ class Backbone(mesa.Agent):
             self.position = bb.independence * model.neutral_position + (
                 1 - bb.independence
             ) * model.org_pos[self.hosts].mean(axis=0)
+        self.quality = self._meeting_quality()
+
+    def _meeting_quality(self) -> np.ndarray:
+        """Quality of a meeting with each person, by logic distance from the backbone."""
+        m = self.model
+        d = logics.distance(m.org_pos, self.position)[m.person_org]
+        return np.exp(-d / (2.0 * m.params.mechanisms.logic_distance_scale))
 
     @property
     def capture(self) -> float:
@@ -161,6 +168,7 @@ class Backbone(mesa.Agent):
         pull = m.org_pos[self.hosts].mean(axis=0) if self.hosts.size else m.power @ m.org_pos
         target = ind * m.neutral_position + (1.0 - ind) * pull
         self.position = self.position + m.rate(1.0) * (target - self.position)
+        self.quality = self._meeting_quality()  # the position moved: once per step
 
     def adapt_allocation(self) -> None:
         """Shift effort toward the weakest task once a year (adaptive policy, C3.7, C3.12).

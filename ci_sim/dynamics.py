@@ -394,7 +394,6 @@ def _settle_activities(model: CIModel, act: np.ndarray, n_act: int) -> None:
         model.trust[edges], q * factor, model.params.mechanisms.trust_gain
     )
     model.meetings.add("activity", edges.shape[0])
-    model.successes += int(won.sum())
 
 
 def _credit(model: CIModel, orgs: np.ndarray) -> None:
@@ -630,7 +629,6 @@ def _update_policy(model: CIModel, will: np.ndarray, mind: np.ndarray) -> None:
     engaged = model.taking_part
     proof = 0.3 + 0.7 * model.practice  # pilots that work make the case (C5.3)
     push = float(model.power @ (engaged * will * mind * proof)) * (0.5 + 0.5 * model.code_knowledge)
-    model.policy_push = push
     ready = model.year - model.last_policy_year >= env.policy_cooldown_years
     if push < env.policy_threshold or not ready or model.policy >= 1.0:
         return

@@ -167,7 +167,6 @@ class CIModel(mesa.Model):
         self.stance = np.full(n_org, int(Stance.ENGAGED), dtype=np.int8)
         self.data_shared = np.zeros(n_org, dtype=bool)
         self.policy = 0.0
-        self.successes = 0
         self.last_policy_year = -np.inf
         self.funding_factor = 1.0
         self.funding_until = -1.0
@@ -241,8 +240,7 @@ class CIModel(mesa.Model):
         """Quality of a backbone meeting with each person, by logic distance (C2.16)."""
         if self.backbone is None:
             return np.zeros(self.person_org.shape[0])
-        d = logics.distance(self.org_pos, self.backbone.position)[self.person_org]
-        return np.exp(-d / (2.0 * self.params.mechanisms.logic_distance_scale))
+        return self.backbone.quality
 
     def org_mean(self, values: np.ndarray) -> np.ndarray:
         """Mean of a per-person array within each organisation."""

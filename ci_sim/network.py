@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import networkx as nx
 import numpy as np
 
 
@@ -62,24 +61,3 @@ def build_contacts(person_org: np.ndarray, contacts: int, rng: np.random.Generat
     both = np.unique(both, axis=0)
     a, b = both[:, 0].astype(np.int64), both[:, 1].astype(np.int64)
     return Contacts(a=a, b=b, cross=person_org[a] != person_org[b])
-
-
-def organisation_graph(
-    person_org: np.ndarray, contacts: Contacts, trust: np.ndarray, n_orgs: int
-) -> nx.Graph:
-    """Return a graph of organisations whose edge weight is the mean cross-tie trust.
-
-    Only organisation pairs with at least one cross tie appear as edges.
-    """
-    oa, ob = person_org[contacts.a], person_org[contacts.b]
-    cross = contacts.cross
-    lo, hi = np.minimum(oa, ob)[cross], np.maximum(oa, ob)[cross]
-    key = lo * n_orgs + hi
-    uniq, inv = np.unique(key, return_inverse=True)
-    mean = np.bincount(inv, weights=trust[cross]) / np.bincount(inv)
-    graph = nx.Graph()
-    graph.add_nodes_from(range(n_orgs))
-    graph.add_weighted_edges_from(
-        (int(k // n_orgs), int(k % n_orgs), float(w)) for k, w in zip(uniq, mean, strict=True)
-    )
-    return graph
