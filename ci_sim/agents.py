@@ -90,15 +90,20 @@ class Backbone(mesa.Agent):
     """The backbone secretariat: the separate support organisation of CI (C1.3, chapters 2-4).
 
     It has staff and an effort budget split over the four tasks (C4.1-C4.4), a
-    position in logic space that a host and powerful actors pull on when independence
-    is low (C2.11, C2.12, C2.16, C3.6), and a growth tendency (C2.17, C3.3).
+    position in logic space and a mindset of its own (its staff are people too), and a
+    growth tendency (C2.17, C3.3). Whom it meets pulls on its position and mindset:
+    the host's people are its colleagues, and when it is not independent it gives the
+    powerful more of its time and lets them move it (C2.11, C2.12, C2.16, C3.6).
 
     Attributes:
         staff: current staff in full-time equivalents.
         shares: effort shares of the four tasks (sum 1).
         position: the backbone's position in logic space.
+        mindset: the staff's view of the problem, in [0, 1] like people's mindsets.
         hosts: indices of the host organisations (none, one, or two for a joint
             coordinator employed by two organisations, C2.19).
+        visibility: how visible its own contribution is to funders, in [0, 1] (C3.11).
+        met: the people it met in the last step.
     """
 
     def __init__(self, model: CIModel) -> None:
@@ -113,6 +118,13 @@ class Backbone(mesa.Agent):
             self.position = bb.independence * model.neutral_position + (
                 1 - bb.independence
             ) * model.org_pos[self.hosts].mean(axis=0)
+            # colleagues in the host organisations know the secretariat (C2.12, C2.19)
+            colleagues = self.host_people > 0
+            model.trust_bb[colleagues] = np.maximum(model.trust_bb[colleagues], 0.5)
+        self.mindset = float(model.params.mechanisms.backbone_mindset)
+        self.visibility = 0.0
+        self.credited = 0.0
+        self.met = np.empty(0, dtype=np.int64)
         self.quality = self._meeting_quality()
 
     def _meeting_quality(self) -> np.ndarray:
@@ -143,31 +155,48 @@ class Backbone(mesa.Agent):
         """Effective effort shares this step.
 
         Tight steering moves effort from relationship work to visible activities (C3.5);
-        during handover, effort moves to anchoring through relations (C3.7, C2.22).
+        during handover the backbone steps back from convening and brokering and moves
+        effort to anchoring through relations (C3.7, C2.22).
         """
         s = self.shares.copy()
         moved = 0.6 * self.model.steering * s[Task.DEVELOP_RELATIONS]
         s[Task.DEVELOP_RELATIONS] -= moved
         s[Task.DEVELOP_CAPABILITIES] += moved
-        if self.model.phase is Phase.HANDOVER:
+        if self.model.phase is Phase.HANDOVER:  # it steps back from convening itself
+            s[Task.DEVELOP_RELATIONS] *= 0.3
             s[Task.ANCHOR_RELATIONS] *= 3.0
             s[Task.ANCHOR_CAPABILITIES] *= 1.5
         return s / s.sum()
 
     def drift(self) -> None:
-        """Drift toward the host and the most powerful actors when not independent.
+        """Move toward the people it met, as far as it is not independent (C2.16, C2.19).
 
-        Actors pull the backbone toward their logics; without a clear stance the work
-        drifts to the strongest (C2.16). The position relaxes (rate 1 per year) toward
-        ``independence * neutral + (1 - independence) * pull``, where ``pull`` is the
-        hosts' mean position, or the power-weighted mean position when there is no host
-        (assumed form): capture grows with ``1 - independence``.
+        Position and mindset relax (rate 1 per year) toward ``independence * own +
+        (1 - independence) * met``, where ``met`` is the power-weighted mean logic
+        position and the mean mindset of the people it met in the last step, and ``own``
+        is the neutral centre and the backbone's own view. Whom it meets follows from
+        its host and how it spends its time (:meth:`choose_people`), so capture emerges
+        from where it sits. Also updates its visibility (successes it took credit for,
+        smoothed over a year, C3.11).
         """
         m = self.model
+        r = m.rate(1.0)
+        per_year = self.credited / m.dt
+        self.visibility += r * (min(1.0, per_year / 2.0) - self.visibility)
+        self.credited = 0.0
+        if not m.params.switches.backbone_drift or self.met.shape[0] == 0:
+            return
         ind = m.params.backbone.independence
-        pull = m.org_pos[self.hosts].mean(axis=0) if self.hosts.size else m.power @ m.org_pos
+        org = m.person_org[self.met]
+        w = m.power[org]
+        pull = (w @ m.org_pos[org]) / w.sum()
         target = ind * m.neutral_position + (1.0 - ind) * pull
-        self.position = self.position + m.rate(1.0) * (target - self.position)
+        self.position = self.position + r * (target - self.position)
+        own = m.params.mechanisms.backbone_mindset
+        view = ind * own + (1.0 - ind) * float(m.mindset[self.met].mean())
+        self.mindset += m.rate(12.0 * m.params.mechanisms.backbone_adaptation) * (
+            view - self.mindset
+        )
         self.quality = self._meeting_quality()  # the position moved: once per step
 
     def adapt_allocation(self) -> None:
@@ -175,6 +204,8 @@ class Backbone(mesa.Agent):
 
         Each task has an indicator in [0, 1] (trust in the backbone, understanding,
         mandate, change-leader share); 30% of effort moves toward a softmax of deficits.
+        Changing how it works renews its disturbance: organisations' habituation falls
+        by the share of effort that moved (C3.12, "keep tearing down and rebuilding").
         """
         m = self.model
         ind = np.array(
@@ -186,7 +217,10 @@ class Backbone(mesa.Agent):
             ]
         )
         target = np.exp(-ind / 0.15)
-        self.shares = 0.7 * self.shares + 0.3 * target / target.sum()
+        new = 0.7 * self.shares + 0.3 * target / target.sum()
+        moved = 0.5 * float(np.abs(new - self.shares).sum())
+        m.habituation *= 1.0 - min(1.0, 2.0 * moved)
+        self.shares = new
 
     def grow(self) -> None:
         """Take on delivery and grow (C2.17, C3.3): staff rises with ``growth``."""
@@ -199,11 +233,16 @@ class Backbone(mesa.Agent):
         The backbone meets more easily the people whose logic is close to its own
         position, so a captured backbone's information flows narrow (C2.19); people of
         its host organisations are colleagues, met three times as easily (C2.12, C2.19;
-        a joint coordinator in two organisations has that access to both).
+        a joint coordinator in two organisations has that access to both). A backbone
+        without a clear stance gives the powerful more of its time: weight times ``1 + 2
+        * (1 - independence) * power / max power`` (C2.16).
         """
         m = self.model
+        ind = m.params.backbone.independence
+        power = (m.power / m.power.max())[m.person_org]
         w = weight * m.engaged_people * m.bb_quality * (1.0 + 2.0 * self.host_people)
-        total = w.sum()
-        if n <= 0 or total <= 0:
+        w = w * (1.0 + 2.0 * (1.0 - ind) * power)
+        cum = np.cumsum(w)
+        if n <= 0 or cum[-1] <= 0:
             return np.empty(0, dtype=np.int64)
-        return m.rng.choice(w.shape[0], size=n, p=w / total)
+        return np.searchsorted(cum, m.rng.random(n) * cum[-1], side="right").astype(np.int64)

@@ -46,12 +46,21 @@ def bounded_confidence(
     j: np.ndarray,
     confidence: np.ndarray | float,
     convergence: float,
+    susceptibility: np.ndarray | None = None,
+    compound: bool = False,
 ) -> np.ndarray:
     """Return new opinions after the pairs ``(i[k], j[k])`` meet simultaneously.
 
     Both partners of a pair move toward each other (symmetric Deffuant update). An agent
     in several pairs moves by the mean of its pair moves, so opinions stay inside the
     range they had. With disjoint pairs this is exactly the classic model.
+    ``susceptibility`` (one per agent, in [0, 1]; default 1) scales how far each agent
+    moves: committed agents hold their view (Deffuant et al. 2002's less
+    uncertain agents, in a simpler form). With ``compound``, an agent in ``k`` pairs
+    moves toward the mean of its partners' opinions as far as ``k`` successive meetings
+    of one pair would, ``(1 - (1 - 2 * convergence) ** k) / 2`` of the gap, instead of
+    by one meeting's step; so the number of meetings, not how they fall into steps,
+    sets how far opinions move. With disjoint pairs both forms are the classic model.
     """
     n = opinions.shape[0]
     step_i = confidence_pull(opinions[i], opinions[j], confidence, convergence)
@@ -60,7 +69,14 @@ def bounded_confidence(
         j, weights=step_i, minlength=n
     )
     count = np.bincount(i, weights=moved, minlength=n) + np.bincount(j, weights=moved, minlength=n)
-    return opinions + delta / np.maximum(count, 1.0)
+    move = delta / np.maximum(count, 1.0)
+    if compound and convergence > 0:
+        # k meetings of a pair that both move: the gap shrinks by (1 - 2 mu) ** k
+        shrink = np.abs(1.0 - 2.0 * min(convergence, 0.5)) ** np.maximum(count, 1.0)
+        move = move / convergence * 0.5 * (1.0 - shrink)
+    if susceptibility is not None:
+        move = move * susceptibility
+    return opinions + move
 
 
 # --- Granovetter (1978): thresholds ----------------------------------------------------
@@ -143,9 +159,18 @@ def learn_code(
 # --- Trust and routines (assumed functional forms) ------------------------------------
 
 
-def gain_trust(trust: np.ndarray, quality: np.ndarray | float, gain: float) -> np.ndarray:
-    """Return trust after a meeting: a saturating step ``gain * quality`` toward 1."""
-    return trust + gain * quality * (1.0 - trust)
+def gain_trust(
+    trust: np.ndarray, quality: np.ndarray | float, gain: float, meetings: np.ndarray | int = 1
+) -> np.ndarray:
+    """Return trust after ``meetings`` meetings: each a saturating step ``gain * quality``.
+
+    ``k`` meetings leave ``(1 - gain * quality) ** k`` of the distance to full trust.
+    """
+    step = np.clip(gain * np.asarray(quality, dtype=float), 0.0, 1.0)
+    if np.all(np.asarray(meetings) == 1):
+        return trust + step * (1.0 - trust)
+    won = -np.expm1(np.asarray(meetings) * np.log1p(-np.minimum(step, 1.0 - 1e-15)))
+    return trust + won * (1.0 - trust)
 
 
 def decay(value: np.ndarray, rate: np.ndarray | float) -> np.ndarray:

@@ -4,7 +4,11 @@ The six conditions of systems change follow Kania, Kramer & Senge (2018), "The W
 of Systems Change": structural (policies, practices, resource flows), relational
 (relationships, power dynamics) and transformative (mental models). How each is read
 off the model's state is our operationalisation (an assumption), documented here and
-in ``docs/ODD.md``. All but ``backbone_staff`` lie in [0, 1].
+in ``docs/ODD.md``. All but ``backbone_staff`` and ``cross_org_contacts`` lie in [0, 1].
+
+Every condition reads only the state of people, their ties and organisations (and the
+policy frame they changed): never a lever, the phase, or whether the backbone exists.
+Removing the backbone changes no condition in that step.
 """
 
 from __future__ import annotations
@@ -24,15 +28,31 @@ def _cross(model: CIModel) -> np.ndarray:
     return model.trust[model.contacts.cross]
 
 
+def _bincount2(model: CIModel, weights: np.ndarray) -> np.ndarray:
+    """Sum ``weights`` (one per tie) onto both ends of each tie, per person."""
+    c, n = model.contacts, model.person_org.shape[0]
+    return np.bincount(c.a, weights=weights, minlength=n) + np.bincount(
+        c.b, weights=weights, minlength=n
+    )
+
+
 def policies(model: CIModel) -> float:
     """Policy frame level: 0 = the old frame, 1 = frames fully changed (C5.3, C5.6)."""
     return float(model.policy)
 
 
 def practices(model: CIModel) -> float:
-    """Mean practice over organisations, including what the backbone delivers (C2.17)."""
-    p = model.practice + model.delivered * (1.0 - model.practice)
-    return float(p.mean())
+    """Mean of the organisations' own practice (C2.5, C4.3).
+
+    What the backbone delivers itself is not the organisations' practice; it is
+    reported as :func:`backbone_delivery` (C2.17).
+    """
+    return float(model.practice.mean())
+
+
+def backbone_delivery(model: CIModel) -> float:
+    """Mean share of the organisations' work that backbone staff deliver themselves (C2.17)."""
+    return float(model.delivered.mean())
 
 
 def resource_flows(model: CIModel) -> float:
@@ -41,57 +61,89 @@ def resource_flows(model: CIModel) -> float:
 
 
 def mean_trust(model: CIModel) -> float:
-    """Mean trust over cross-organisation contact ties (C2.24)."""
+    """Mean trust over cross-organisation ties (C2.24)."""
     t = _cross(model)
     return float(t.mean()) if t.size else 0.0
 
 
 def cross_org_ties(model: CIModel) -> float:
-    """Share of cross-organisation contact pairs whose trust exceeds ``tie_threshold``.
-
-    Pairs are the people pairs of the contact network (who can meet, see
-    :mod:`ci_sim.network`), not all pairs of people.
-    """
+    """Share of cross-organisation ties whose trust exceeds ``tie_threshold``."""
     t = _cross(model)
     return float((t > model.params.mechanisms.tie_threshold).mean()) if t.size else 0.0
 
 
+def cross_org_contacts(model: CIModel) -> float:
+    """Mean number of cross-organisation acquaintances per person (C2.21, C2.24)."""
+    return 2.0 * float(model.contacts.cross.sum()) / model.person_org.shape[0]
+
+
 def relationships(model: CIModel) -> float:
-    """Quality of connections across organisations: mean of trust and strong-tie share."""
-    return 0.5 * (mean_trust(model) + cross_org_ties(model))
+    """Trusted connections across organisations per person (bridging ties, C2.20, C2.24).
+
+    Each person's bridging capital is ``1 - exp(-S / 2)``, ``S`` the summed trust of
+    their cross-organisation ties: about two fully trusted relations elsewhere give
+    0.63. The metric is its mean over people. Operationalisation assumed.
+    """
+    s = _bincount2(model, model.trust * model.contacts.cross)
+    return float((-np.expm1(-s / 2.0)).mean())
+
+
+def dependence(model: CIModel) -> float:
+    """Share of the field's cross-border meetings held with the backbone (C2.17, C3.2)."""
+    via, total = model.met_via.sum(), (model.met_via + model.met_direct).sum()
+    return float(via / total) if total > 0 else 0.0
 
 
 def power_dynamics(model: CIModel) -> float:
     """How widely decision power and voice are shared (C2.10, C2.16, C2.17, C2.22, C3.6).
 
-    Each organisation's voice is 0 when it does not take part, else its people's trust in
-    the arena (the larger of trust in the backbone while it exists and their mean
-    cross-tie trust) times ``0.5 + 0.5 * leadership``, where leadership is
-    ``min(1, 3 * change-leader share)``: change leaders give an organisation informal
-    influence over the joint work (C2.22, C4.4). The metric is the mean voice times one
-    minus the power share of dominating organisations, times ``1 - 0.5 *
-    backbone_dependence`` (power held by the backbone is not shared, C2.17).
-    Operationalisation assumed.
+    Each organisation's voice is 0 when it does not take part, else its people's mean
+    trust on their cross-organisation ties times ``0.5 + 0.5 * leadership`` (the local
+    leadership its people hold, C2.22, C4.4). The metric is the mean voice times one
+    minus the power share of dominating organisations, times ``1 - 0.5 * dependence``:
+    relations that run through the backbone are power the actors do not hold (C2.17).
+    Operationalisation assumed; it reads only people's ties, meetings and leadership.
     """
-    n = model.person_org.shape[0]
     c = model.contacts
-    w = model.trust * c.cross
-    deg = np.bincount(c.a, weights=c.cross, minlength=n) + np.bincount(
-        c.b, weights=c.cross, minlength=n
-    )
-    own = (np.bincount(c.a, weights=w, minlength=n) + np.bincount(c.b, weights=w, minlength=n)) / (
-        np.maximum(deg, 1)
-    )
-    arena = np.maximum(own, model.trust_bb) if model.backbone is not None else own
-    leadership = np.minimum(1.0, 3.0 * model.org_mean(model.change_leader.astype(float)))
-    voice = model.org_mean(arena) * (0.5 + 0.5 * leadership) * model.taking_part
+    deg = _bincount2(model, c.cross.astype(float))
+    own = _bincount2(model, model.trust * c.cross) / np.maximum(deg, 1)
+    voice = model.org_mean(own) * (0.5 + 0.5 * model.leadership()) * model.taking_part
     dominated = float(model.power[model.stance == Stance.DOMINATING].sum())
-    return float(voice.mean() * (1.0 - dominated) * (1.0 - 0.5 * model.dependence))
+    return float(voice.mean() * (1.0 - dominated) * (1.0 - 0.5 * dependence(model)))
+
+
+def shared_view(model: CIModel) -> float:
+    """How far people of different logics hold the same view of the problem (C2.3, C0.2).
+
+    For every two logics, the probability that a person of one and a person of the other
+    hold the same non-neutral belief on a dimension of the problem, averaged over
+    dimensions and over pairs of logics (weighted by their people). It is agreement,
+    not correctness: a field can share a wrong analysis.
+    """
+    lg = model.org_logic[model.person_org]
+    logics_present, inverse = np.unique(lg, return_inverse=True)
+    k = logics_present.shape[0]
+    if k < 2:
+        return 1.0
+    m = model.beliefs.shape[1]
+    size = np.bincount(inverse, minlength=k).astype(float)
+    cell = (inverse[:, None] * m + np.arange(m)).ravel()
+    b = model.beliefs.ravel()
+    plus = np.bincount(cell, weights=b > 0, minlength=k * m).reshape(k, m) / size[:, None]
+    minus = np.bincount(cell, weights=b < 0, minlength=k * m).reshape(k, m) / size[:, None]
+    agree = (plus @ plus.T + minus @ minus.T) / model.beliefs.shape[1]
+    w = np.outer(size, size)
+    np.fill_diagonal(w, 0.0)
+    return float((agree * w).sum() / w.sum())
 
 
 def mental_models(model: CIModel) -> float:
-    """Mean mindset of all people: 0 own-logic views, 1 the shared systems view (C2.20)."""
-    return float(model.mindset.mean())
+    """Shared mental models: openness beyond the own logic and a shared view (C2.3, C2.20).
+
+    Mean of people's mindsets (0 own-logic view, 1 a systems view) and of
+    :func:`shared_view` across logics. Neither reads what the backbone thinks.
+    """
+    return 0.5 * float(model.mindset.mean()) + 0.5 * shared_view(model)
 
 
 def structural(model: CIModel) -> float:
@@ -120,7 +172,7 @@ def shared_will(model: CIModel) -> float:
 
 
 def understanding(model: CIModel) -> float:
-    """How well the shared analysis matches the true root causes (March's code, C2.3)."""
+    """How well the shared analysis matches the root causes as they are now (March, C2.3)."""
     return float(model.code_knowledge)
 
 
@@ -129,28 +181,34 @@ def change_leaders(model: CIModel) -> float:
     return float(model.change_leader.mean())
 
 
+def local_leadership(model: CIModel) -> float:
+    """Mean local leadership over organisations (C2.22): leadership people hold, not roles."""
+    return float(model.leadership().mean())
+
+
 def backbone_present(model: CIModel) -> float:
-    """1 while the backbone exists, else 0."""
+    """1 while the backbone exists, else 0 (a descriptor; no condition reads it)."""
     return 1.0 if model.backbone is not None else 0.0
 
 
 def backbone_staff(model: CIModel) -> float:
-    """Backbone staff in FTE (0 when absent; not bounded)."""
+    """Backbone staff in FTE (0 when absent; not bounded; a descriptor)."""
     return float(model.backbone.staff) if model.backbone is not None else 0.0
 
 
 def backbone_dependence(model: CIModel) -> float:
-    """Share of relational activity that runs through the backbone (C2.17, C3.2).
+    """Share of the field's cross-border meetings held with the backbone (C2.17, C3.2).
 
-    Smoothed over about a year: meetings the backbone holds, brokers or delivers, over
-    those plus direct cross-organisation meetings and joint activities.
+    Smoothed over about a year from who met whom: meetings people had with backbone
+    staff over those plus their meetings with people of other organisations.
     """
-    return float(model.dependence)
+    return dependence(model)
 
 
 REPORTERS: dict[str, Callable[[CIModel], float]] = {
     "policies": policies,
     "practices": practices,
+    "backbone_delivery": backbone_delivery,
     "resource_flows": resource_flows,
     "relationships": relationships,
     "power_dynamics": power_dynamics,
@@ -162,12 +220,48 @@ REPORTERS: dict[str, Callable[[CIModel], float]] = {
     "shared_will": shared_will,
     "mean_trust": mean_trust,
     "cross_org_ties": cross_org_ties,
+    "cross_org_contacts": cross_org_contacts,
+    "shared_view": shared_view,
     "understanding": understanding,
     "change_leaders": change_leaders,
+    "local_leadership": local_leadership,
     "backbone_present": backbone_present,
     "backbone_staff": backbone_staff,
     "backbone_dependence": backbone_dependence,
 }
+
+
+def all_metrics(model: CIModel) -> dict[str, float]:
+    """Return every reporter's value, computing each shared quantity once.
+
+    Equal to ``{name: f(model) for name, f in REPORTERS.items()}`` (tested); the model's
+    data collector uses it so that a step computes each metric once.
+    """
+    base = {
+        name: REPORTERS[name](model)
+        for name in REPORTERS
+        if name not in ("structural", "relational", "transformative", "systemic_change")
+        and name != "mental_models"
+    }
+    base["mental_models"] = 0.5 * float(model.mindset.mean()) + 0.5 * base["shared_view"]
+    s = (base["policies"] + base["practices"] + base["resource_flows"]) / 3.0
+    r = (base["relationships"] + base["power_dynamics"]) / 2.0
+    t = base["mental_models"]
+    levels = {"structural": s, "relational": r, "transformative": t}
+    levels["systemic_change"] = (s + r + t) / 3.0
+    out = {**base, **levels}
+    return {name: out[name] for name in REPORTERS}
+
+
+def latest(name: str) -> Callable[[CIModel], float]:
+    """Return a reporter that reads metric ``name`` from the model's latest :func:`all_metrics`."""
+
+    def reporter(model: CIModel) -> float:
+        return model.latest_metrics[name]
+
+    reporter.__name__ = name
+    return reporter
+
 
 #: The six conditions of systems change, in Kania et al.'s order.
 CONDITIONS = (
@@ -191,7 +285,6 @@ def organisation_snapshot(model: CIModel) -> dict[str, np.ndarray]:
         ob, weights=model.trust * cross, minlength=n
     )
     tcnt = np.bincount(oa, weights=cross, minlength=n) + np.bincount(ob, weights=cross, minlength=n)
-    vision = model.params.mechanisms.backbone_mindset
     return {
         "step": np.full(n, int(model.time)),
         "org": np.arange(n),
@@ -205,7 +298,8 @@ def organisation_snapshot(model: CIModel) -> dict[str, np.ndarray]:
         "trust_backbone": model.org_mean(model.trust_bb),
         "willingness": model.org_mean(model.willing.astype(float)),
         "mindset": model.org_mean(model.mindset),
-        "alignment": 1.0 - model.org_mean(np.abs(model.mindset - vision)),
         "change_leaders": model.org_mean(model.change_leader.astype(float)),
+        "leadership": model.leadership(),
+        "habituation": model.habituation.copy(),
         "data_shared": model.data_shared.copy(),
     }

@@ -17,7 +17,7 @@ import numpy as np
 from ci_sim import dynamics, logics, metrics
 from ci_sim.agents import Backbone, Organisation, Phase, Stance
 from ci_sim.logics import LOGICS, Logic, LogicProfile
-from ci_sim.network import build_contacts
+from ci_sim.network import Contacts, build_contacts, merge_pairs
 from ci_sim.params import Params, resolve_names, roster
 from ci_sim.scenarios import load_scenario
 
@@ -49,7 +49,10 @@ class CIModel(mesa.Model):
         self._build_people()
         self._build_understanding()
         self._init_state()
-        self.datacollector = mesa.DataCollector(model_reporters=dict(metrics.REPORTERS))
+        self.latest_metrics: dict[str, float] = {}
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: metrics.latest(name) for name in metrics.REPORTERS}
+        )
         self._collect()
 
     # --- construction -----------------------------------------------------------------
@@ -98,12 +101,50 @@ class CIModel(mesa.Model):
         self.is_leader = np.zeros(self.person_org.shape[0], dtype=bool)
         self.is_leader[::per] = True
         self.leader_of = np.arange(n_org) * per
-        self.contacts = build_contacts(
-            self.person_org, self.params.organisations.contacts, self.rng
-        )
-        oa, ob = self.person_org[self.contacts.a], self.person_org[self.contacts.b]
+        contacts = build_contacts(self.person_org, self.params.organisations.contacts, self.rng)
+        trust = np.where(contacts.cross, 0.05, 0.5)
+        self._set_ties(contacts.a, contacts.b, trust, np.zeros(contacts.size))
+
+    # --- the network of ties ---------------------------------------------------------------
+
+    def _set_ties(self, a: np.ndarray, b: np.ndarray, trust: np.ndarray, idle: np.ndarray) -> None:
+        """Install the ties ``(a, b)`` with their trust and idle years, and derived arrays."""
+        oa, ob = self.person_org[a], self.person_org[b]
+        self.contacts = Contacts(a=a, b=b, cross=oa != ob)
+        self.trust, self.tie_idle = trust, idle
         self.edge_org_a, self.edge_org_b = oa, ob
         self.edge_distance = logics.distance(self.org_pos[oa], self.org_pos[ob])
+
+    def connect(self, pairs: np.ndarray) -> np.ndarray:
+        """Acquaint the people in each row of ``pairs``; return the ties' indices.
+
+        Pairs that are not yet ties become new ties with little trust (0.05 across
+        organisations, C2.24); existing ties are returned as they are. Rows pairing a
+        person with themself are dropped.
+        """
+        if pairs.shape[0] == 0:
+            return np.empty(0, dtype=np.int64)
+        pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+        c, n = self.contacts, self.person_org.shape[0]
+        is_new, index = merge_pairs(c.a, c.b, pairs, n)
+        new = np.sort(pairs[is_new], axis=1)
+        if new.shape[0]:
+            start = c.size
+            cross = self.person_org[new[:, 0]] != self.person_org[new[:, 1]]
+            self._set_ties(
+                np.concatenate([c.a, new[:, 0].astype(np.int64)]),
+                np.concatenate([c.b, new[:, 1].astype(np.int64)]),
+                np.concatenate([self.trust, np.where(cross, 0.05, 0.5)]),
+                np.concatenate([self.tie_idle, np.zeros(new.shape[0])]),
+            )
+            index = index.copy()
+            index[np.flatnonzero(is_new)] = start + np.arange(new.shape[0])
+        return index[index >= 0]
+
+    def keep_ties(self, keep: np.ndarray) -> None:
+        """Keep only the ties where ``keep`` is true (the others fade or leave)."""
+        c = self.contacts
+        self._set_ties(c.a[keep], c.b[keep], self.trust[keep], self.tie_idle[keep])
 
     def _build_understanding(self) -> None:
         """The true root causes and each logic's partial view of them (C0.1, C2.3)."""
@@ -143,6 +184,9 @@ class CIModel(mesa.Model):
         self.change_leader[people] = False
         self.initiator[people] = False
         self.trust_bb[people] = 0.0
+        self.leads[people] = 0.0
+        self.met_via[people] = 0.0
+        self.met_direct[people] = 0.0
         self.beliefs[people] = self.draw_beliefs(people)
 
     def _init_state(self) -> None:
@@ -153,15 +197,20 @@ class CIModel(mesa.Model):
         self.change_leader = np.zeros(n_p, dtype=bool)
         self.initiator = np.zeros(n_p, dtype=bool)
         self.trust_bb = np.zeros(n_p)
+        self.leads = np.zeros(n_p)
+        self.met_via = np.zeros(n_p)
+        self.met_direct = np.zeros(n_p)
         self.beliefs = np.zeros((n_p, self.reality.shape[0]), dtype=np.int8)
         self.draw_people(np.arange(n_p))
-        self.trust = np.where(self.contacts.cross, 0.05, 0.5)
         self.practice = self._profile("practice", default=0.05)
         self.habit = self.practice.copy()  # what an organisation already does is routine
         self.mandate = np.full(n_org, 0.05)
         self.delivered = np.zeros(n_org)
         self.success = np.zeros(n_org)
         self.capability = np.zeros(n_org)
+        self.habituation = np.zeros(n_org)
+        self.relapsed = False
+        self.peak_will = 0.0
         self.idle_years = np.zeros(n_org)
         self.reach = np.zeros(n_org)
         self.stance = np.full(n_org, int(Stance.ENGAGED), dtype=np.int8)
@@ -172,11 +221,9 @@ class CIModel(mesa.Model):
         self.funding_until = -1.0
         self.pressure = 0.0
         self.pressure_until = -1.0
-        self.dependence = 0.0
         self.backbone: Backbone | None = None
         self.phase = Phase.MOBILISATION
         self.code_knowledge = 0.0
-        self.meetings = dynamics.MeetingTally()
         self._seed_initiators()
 
     def _seed_initiators(self) -> None:
@@ -200,6 +247,7 @@ class CIModel(mesa.Model):
         self.willing[lead] = True
         self.threshold[lead] = 0.0
         self.change_leader[lead] = True
+        self.leads[lead] = 1.0
         self.mindset[lead] = np.maximum(self.mindset[lead], 0.8)
 
     # --- derived state used by several submodels --------------------------------------
@@ -242,6 +290,18 @@ class CIModel(mesa.Model):
             return np.zeros(self.person_org.shape[0])
         return self.backbone.quality
 
+    def leadership(self) -> np.ndarray:
+        """Local leadership per organisation, in [0, 1]: the sum of its people's (C2.22)."""
+        return np.minimum(
+            1.0,
+            np.bincount(self.person_org, weights=self.leads, minlength=len(self.organisations)),
+        )
+
+    def person_dependence(self) -> np.ndarray:
+        """Each person's share of cross-border meetings held with the backbone (C2.17)."""
+        total = self.met_via + self.met_direct
+        return np.where(total > 0, self.met_via / np.maximum(total, 1e-12), 0.0)
+
     def org_mean(self, values: np.ndarray) -> np.ndarray:
         """Mean of a per-person array within each organisation."""
         return np.bincount(self.person_org, weights=values, minlength=len(self.organisations)) / (
@@ -275,6 +335,7 @@ class CIModel(mesa.Model):
         self._collect()
 
     def _collect(self) -> None:
+        self.latest_metrics = metrics.all_metrics(self)
         self.datacollector.collect(self)
         if self.record_organisations:
             self.org_records.append(metrics.organisation_snapshot(self))

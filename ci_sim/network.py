@@ -1,12 +1,16 @@
-"""The contact network among people: who can meet whom.
+"""The contact network among people: who knows whom.
 
-Trust lives in people (C2.24), so trust is a weight on person-to-person ties. The set
-of possible ties is fixed at the start and grows only linearly with the number of
-people: each person has a few colleagues and ``contacts`` acquaintances in other
+Trust lives in people (C2.24), so trust is a weight on person-to-person ties. At the
+start each person has a few colleagues and about ``contacts`` acquaintances in other
 organisations. Ties start with little trust across organisations (0.05) and some
-between colleagues (0.5); meetings build it, time erodes it, and a newcomer who takes
-over a role inherits its contacts but none of the trust.
-Assumption: the contact structure itself does not change during a run.
+between colleagues (0.5); meetings build it, time erodes it.
+
+The network changes during a run (C2.21, C2.24): brokered convenings and change
+leaders' introductions create new cross-organisation acquaintances
+(:func:`new_pairs`), cross ties that go unused fade away, and people who leave take
+their acquaintances with them; a newcomer draws a few of their own. Colleague ties
+stay (they belong to working in the same organisation) but a newcomer starts them
+without trust. The number of ties stays linear in the number of people.
 """
 
 from __future__ import annotations
@@ -61,3 +65,44 @@ def build_contacts(person_org: np.ndarray, contacts: int, rng: np.random.Generat
     both = np.unique(both, axis=0)
     a, b = both[:, 0].astype(np.int64), both[:, 1].astype(np.int64)
     return Contacts(a=a, b=b, cross=person_org[a] != person_org[b])
+
+
+def random_cross_pairs(
+    person_org: np.ndarray, people: np.ndarray, contacts: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Return up to ``contacts`` random acquaintances in other organisations for ``people``.
+
+    Rows are ``(person, other)`` pairs, drawn as at the start (uniform over everyone,
+    keeping those in another organisation).
+    """
+    src = np.repeat(people, contacts)
+    dst = rng.integers(0, person_org.shape[0], size=src.shape[0])
+    ok = person_org[src] != person_org[dst]
+    return np.stack([src[ok], dst[ok]], axis=1)
+
+
+def merge_pairs(
+    a: np.ndarray, b: np.ndarray, new: np.ndarray, n_people: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(is_new, index)`` for candidate pairs ``new`` (rows of two people).
+
+    ``is_new`` marks rows that are not yet a tie and not repeated earlier in ``new``;
+    ``index`` gives, for rows that are already ties, the tie's position (else -1).
+    Pairs are unordered.
+    """
+    lo, hi = np.minimum(new[:, 0], new[:, 1]), np.maximum(new[:, 0], new[:, 1])
+    key = lo.astype(np.int64) * n_people + hi
+    old = a.astype(np.int64) * n_people + b
+    order = np.argsort(old, kind="stable")
+    pos = np.searchsorted(old[order], key)
+    pos = np.minimum(pos, max(old.shape[0] - 1, 0))
+    found = (
+        (old.shape[0] > 0) & (old[order][pos] == key)
+        if old.shape[0]
+        else np.zeros(key.shape[0], dtype=bool)
+    )
+    index = np.where(found, order[pos] if old.shape[0] else -1, -1)
+    _, first = np.unique(key, return_index=True)
+    unique = np.zeros(key.shape[0], dtype=bool)
+    unique[first] = True
+    return unique & ~found & (lo != hi), index

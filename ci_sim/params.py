@@ -39,7 +39,7 @@ class Simulation(_Section):
     """Length and resolution of a run."""
 
     years: Annotated[float, Field(gt=0.0, le=200.0)] = 15.0
-    steps_per_year: Annotated[int, Field(ge=1, le=365)] = 12
+    steps_per_year: Annotated[int, Field(ge=4, le=365)] = 12
 
 
 DEFAULT_MIX: dict[str, float] = {
@@ -120,8 +120,16 @@ class Organisations(_Section):
         return self
 
 
+TASK_KEYS = ("develop_relations", "develop_capabilities", "anchor_capabilities", "anchor_relations")
+
+
 class Effort(_Section):
-    """Shares of backbone effort over the four tasks of chapter 4 (normalised)."""
+    """Shares of backbone effort over the four tasks of chapter 4.
+
+    Shares are normalised to sum to one when a scenario is read, and the normalised
+    values are what ``params.json`` records and the CLI prints (``develop_relations =
+    0.5`` with the other three at 0.25 becomes 0.4).
+    """
 
     develop_relations: Unit = 0.25
     develop_capabilities: Unit = 0.25
@@ -129,27 +137,28 @@ class Effort(_Section):
     anchor_relations: Unit = 0.25
 
     @model_validator(mode="after")
-    def _not_all_zero(self) -> Effort:
-        if (
-            self.develop_relations
-            + self.develop_capabilities
-            + self.anchor_capabilities
-            + (self.anchor_relations)
-            <= 0
-        ):
+    def _normalised(self) -> Effort:
+        raw = self.shares_raw()
+        total = sum(raw)
+        if total <= 0:
             raise ValueError("effort shares must not all be zero")
+        if abs(total - 1.0) > 1e-12:
+            for name, value in zip(TASK_KEYS, raw, strict=True):
+                object.__setattr__(self, name, value / total)
         return self
 
-    def shares(self) -> tuple[float, float, float, float]:
-        """Return the four shares normalised to sum to one, in task order."""
-        raw = (
+    def shares_raw(self) -> tuple[float, float, float, float]:
+        """Return the four shares as stored, in task order."""
+        return (
             self.develop_relations,
             self.develop_capabilities,
             self.anchor_capabilities,
             self.anchor_relations,
         )
-        total = sum(raw)
-        return tuple(x / total for x in raw)  # type: ignore[return-value]
+
+    def shares(self) -> tuple[float, float, float, float]:
+        """Return the four shares (they sum to one), in task order."""
+        return self.shares_raw()
 
 
 class Backbone(_Section):
@@ -203,10 +212,10 @@ class Environment(_Section):
     leader_wave_per_year: Unit = 0.03
     delivery_pressure_per_year: Unit = 0.03
     shocks: list[Shock] = Field(default_factory=list)
-    policy_threshold: Unit = 0.25
-    policy_window_per_year: PerYear = 0.6
+    policy_threshold: Unit = 0.3
+    policy_window_per_year: PerYear = 0.3
     policy_windows: list[Annotated[float, Field(ge=0.0, le=200.0)]] = Field(default_factory=list)
-    policy_step: Unit = 0.5
+    policy_step: Unit = 0.25
     policy_cooldown_years: Annotated[float, Field(ge=0.0, le=50.0)] = 2.0
 
 
@@ -241,6 +250,46 @@ class Mechanisms(_Section):
     mandate_per_year: PerYear = 1.0
     change_leader_mindset: Unit = 0.7
     change_leader_disturbance: Unit = 0.8
+    # Round 2: leadership, habituation, a changing problem, visibility, the network.
+    leadership_growth_per_year: PerYear = 0.4
+    leadership_decay_per_year: PerYear = 0.5
+    handover_gain: Unit = 0.15
+    coaching_lead_gain: Unit = 0.03
+    local_anchor: Annotated[float, Field(ge=0.0, le=5.0)] = 1.5
+    crowding: Unit = 1.0
+    habituation_per_year: PerYear = 0.3
+    habituation_recovery_per_year: PerYear = 0.5
+    problem_drift_per_year: Unit = 0.02
+    policy_problem_shift: Unit = 0.1
+    visibility_risk_per_year: Unit = 0.15
+    steering_mandate: PerYear = 0.5
+    backbone_adaptation: Unit = 0.05
+    introductions_per_year: PerYear = 1.0
+    brokered_ties: Annotated[int, Field(ge=1, le=50)] = 5
+    tie_fade_years: Annotated[float, Field(gt=0.0, le=50.0)] = 3.0
+    tie_fade_trust: Unit = 0.02
+    chance_acquaintances_per_year: Annotated[float, Field(ge=0.0, le=50.0)] = 1.0
+    leader_voice: Annotated[float, Field(ge=0.0, le=20.0)] = 4.0
+    leader_commitment: Unit = 0.8
+    inspiration_per_year: PerYear = 0.1
+
+
+class Switches(_Section):
+    """Mechanisms that can be switched off one at a time (ablation, ``ci-sim ablate``).
+
+    Every switch is on in every shipped scenario; switching one off removes that
+    mechanism and nothing else (see ``docs/ODD.md``, "Lever paths").
+    """
+
+    network_dynamics: bool = True
+    local_leadership: bool = True
+    crowding_out: bool = True
+    habituation: bool = True
+    problem_drift: bool = True
+    backbone_drift: bool = True
+    visibility_funding: bool = True
+    steering_mandate: bool = True
+    policy_incentives: bool = True
 
 
 class Params(_Section):
@@ -253,9 +302,16 @@ class Params(_Section):
     governance: Governance = Field(default_factory=Governance)
     environment: Environment = Field(default_factory=Environment)
     mechanisms: Mechanisms = Field(default_factory=Mechanisms)
+    switches: Switches = Field(default_factory=Switches)
 
     @model_validator(mode="after")
     def _names_exist(self) -> Params:
+        bb = self.backbone
+        if bb.enabled and bb.sunset_year != "none" and bb.sunset_year <= bb.start_year:
+            raise ValueError(
+                f"backbone.sunset_year {bb.sunset_year:g} is not after backbone.start_year "
+                f"{bb.start_year:g}; allowed: a year after the start, or 'none'"
+            )
         names = {name for name, _ in roster(self.organisations)}
         logics = {lg.value for _, lg in roster(self.organisations)}
         allowed = (

@@ -63,7 +63,7 @@ NUMERIC_LEVERS: dict[str, tuple[str, float, float]] = {
     "organisations.people": ("int", 2, 200),
     "organisations.turnover_per_year": ("float", 0.0, 1.0),
     "simulation.years": ("float", 0.0, 200.0),
-    "simulation.steps_per_year": ("int", 1, 365),
+    "simulation.steps_per_year": ("int", 4, 365),
 }
 
 BOOL_LEVERS: tuple[str, ...] = ("backbone.enabled", "backbone.handover")
@@ -142,6 +142,9 @@ def valid_overrides(draw: st.DrawFn, max_years: int = 4) -> dict[str, Any]:
     if all(out.get(k, 0.25) == 0 for k in EFFORT_KEYS):
         key = draw(st.sampled_from(EFFORT_KEYS))
         out[key] = draw(st.floats(min_value=0.01, max_value=1.0))
+    sunset, start = out.get("backbone.sunset_year"), out.get("backbone.start_year", 1.0)
+    if sunset is not None and sunset != "none" and sunset <= start:
+        out["backbone.sunset_year"] = start + draw(quarters(0.25, 5.0))  # must follow the start
     return out
 
 

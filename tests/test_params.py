@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import ci_sim
 from ci_sim import ScenarioError, load_scenario
 from ci_sim.logics import Logic
-from ci_sim.params import Organisations, parameter_table, roster
+from ci_sim.params import TASK_KEYS, Organisations, parameter_table, roster
 from ci_sim.scenarios import apply_overrides, parse_assignment
 from tests.property import (
     EFFORT_KEYS,
@@ -111,10 +111,10 @@ def test_unknown_scenario_name_suggests_the_closest() -> None:
 
 LEVER_EXAMPLES: dict[str, list[Any]] = {
     "backbone.enabled": [False, True],
-    "backbone.effort.develop_relations": [0.0, 0.7],
-    "backbone.effort.develop_capabilities": [0.0, 0.7],
-    "backbone.effort.anchor_capabilities": [0.0, 0.7],
-    "backbone.effort.anchor_relations": [0.0, 1],
+    "backbone.effort.develop_relations": [0.0, 0.25],
+    "backbone.effort.develop_capabilities": [0.0, 0.25],
+    "backbone.effort.anchor_capabilities": [0.0, 0.25],
+    "backbone.effort.anchor_relations": [0.0, 0.25],
     "backbone.allocation": ["adaptive", "fixed"],
     "backbone.independence": [0.0, 0.3],
     "backbone.host": ["municipality", "ngo_2"],
@@ -122,7 +122,7 @@ LEVER_EXAMPLES: dict[str, list[Any]] = {
     "backbone.credit_taking": [0.6, 1],
     "backbone.growth": [0.4, 1.0],
     "backbone.staff": [7, 0.5],
-    "backbone.sunset_year": [8, "none", 0, 3.5],
+    "backbone.sunset_year": [8, "none", 1.5, 3.5],
     "backbone.handover": [False],
     "governance.goal_steering": [0.7, 0],
     "governance.reporting_burden": [0.6, 1.0],
@@ -130,7 +130,7 @@ LEVER_EXAMPLES: dict[str, list[Any]] = {
     "organisations.people": [4, 2],
     "organisations.turnover_per_year": [0.3, 0.0],
     "simulation.years": [3, 2.5],
-    "simulation.steps_per_year": [52, 1],
+    "simulation.steps_per_year": [52, 4],
 }
 
 
@@ -153,7 +153,27 @@ def test_every_lever_is_accepted_and_set(key: str, value: Any) -> None:
 def test_valid_overrides_are_accepted(overrides: dict[str, Any]) -> None:
     p = load_scenario("default", overrides)
     for key, value in overrides.items():
-        assert attr(p, key) == value
+        if ".effort." not in key:
+            assert attr(p, key) == value
+    raw = [overrides.get(f"backbone.effort.{k}", 0.25) for k in TASK_KEYS]
+    assert p.backbone.effort.shares() == pytest.approx([r / sum(raw) for r in raw])
+
+
+def test_effort_shares_are_normalised_and_recorded() -> None:
+    """Issue 10: the shares a run uses are the shares it records (no silent rescaling)."""
+    p = load_scenario("default", {"backbone.effort.develop_relations": 0.5})
+    assert p.backbone.effort.develop_relations == pytest.approx(0.4)
+    assert p.model_dump()["backbone"]["effort"]["develop_relations"] == pytest.approx(0.4)
+    assert sum(p.backbone.effort.shares()) == pytest.approx(1.0)
+    again = load_scenario(p.model_dump())
+    assert again.backbone.effort == p.backbone.effort
+
+
+@pytest.mark.parametrize(("start", "sunset"), [(5, 3), (2, 2)])
+def test_sunset_before_start_is_refused(start: float, sunset: float) -> None:
+    overrides = {"backbone.start_year": start, "backbone.sunset_year": sunset}
+    with pytest.raises(ScenarioError, match="backbone.sunset_year"):
+        load_scenario("default", overrides)
 
 
 # --- unknown keys ---------------------------------------------------------------------
@@ -377,7 +397,12 @@ def test_parameter_table_bounds_agree_with_validation(key: str) -> None:
     kind = NUMERIC_LEVERS[key][0]
     step = 1 if kind == "int" else 1e-6
     load_scenario("default", {key: high})
-    if key != "simulation.years":  # its lower bound is exclusive
+    # the sunset must also follow the start (a cross-field check): start at 0 to reach 0
+    context = {"backbone.start_year": 0.0} if key == "backbone.sunset_year" else {}
+    if key == "backbone.sunset_year":
+        with pytest.raises(ScenarioError, match="not after backbone.start_year"):
+            load_scenario("default", {**context, key: low})
+    elif key != "simulation.years":  # its lower bound is exclusive
         load_scenario("default", {key: low})
     for outside in (low - step, high + step):
         with pytest.raises(ScenarioError):

@@ -1,0 +1,90 @@
+"""The network changes: brokering and introductions create ties, unused ties fade,
+leavers take theirs (C2.21, C2.24; issue 7, item 6)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ci_sim
+from ci_sim import dynamics, network
+from ci_sim.stats import paired_effect
+from ci_sim.sweep import at_years, derive_seeds, run_seeds
+
+SEEDS = derive_seeds(2027, 12)
+
+
+def check_ties(model: ci_sim.CIModel) -> None:
+    c = model.contacts
+    n = model.person_org.shape[0]
+    assert c.a.shape == c.b.shape == c.cross.shape == model.trust.shape == model.tie_idle.shape
+    assert (c.a < c.b).all()
+    key = c.a * n + c.b
+    assert np.unique(key).shape[0] == key.shape[0]  # no duplicate ties
+    np.testing.assert_array_equal(c.cross, model.person_org[c.a] != model.person_org[c.b])
+    np.testing.assert_array_equal(model.edge_org_a, model.person_org[c.a])
+    assert ((model.trust >= 0) & (model.trust <= 1)).all()
+
+
+@pytest.mark.parametrize("seed", SEEDS[:3])
+def test_tie_table_stays_consistent(seed) -> None:
+    model = ci_sim.CIModel(ci_sim.load_scenario("default"), rng=seed)
+    for _ in range(15):
+        model.run_for(12)
+        check_ties(model)
+
+
+def test_merge_pairs_finds_existing_and_repeated_pairs() -> None:
+    a, b = np.array([0, 1, 2]), np.array([1, 3, 4])
+    new = np.array([[1, 0], [3, 1], [0, 2], [2, 0], [5, 5], [4, 2]])
+    is_new, index = network.merge_pairs(a, b, new, 10)
+    np.testing.assert_array_equal(is_new, [False, False, True, False, False, False])
+    np.testing.assert_array_equal(index, [0, 1, -1, -1, -1, 2])
+
+
+def test_brokering_creates_acquaintances_across_borders() -> None:
+    """C2.21: the backbone brings people together who did not know each other."""
+    out = at_years([6], ["cross_org_contacts", "relationships"])
+    base = run_seeds("default", SEEDS, out, processes=2)
+    none = run_seeds("default", SEEDS, out, {"backbone.effort.develop_relations": 0.0}, processes=2)
+    e = paired_effect(base["cross_org_contacts@6"], none["cross_org_contacts@6"])
+    assert e.mean_diff < 0 and e.p_value < 0.01, str(e)
+
+
+def test_without_network_dynamics_the_tie_set_is_fixed() -> None:
+    params = ci_sim.load_scenario("default", {"switches.network_dynamics": False})
+    model = ci_sim.CIModel(params, rng=SEEDS[0])
+    a, b = model.contacts.a.copy(), model.contacts.b.copy()
+    model.run_for(60)
+    np.testing.assert_array_equal(model.contacts.a, a)
+    np.testing.assert_array_equal(model.contacts.b, b)
+
+
+def test_leavers_take_their_acquaintances() -> None:
+    """C2.24: trust lives in people; a newcomer starts with a few fresh, trustless ties."""
+    model = ci_sim.CIModel(ci_sim.load_scenario("default"), rng=SEEDS[1])
+    model.run_for(72)
+    c = model.contacts
+    person = int(np.argmax(np.bincount(c.a[c.cross], weights=model.trust[c.cross], minlength=1)))
+    old = set(c.b[(c.a == person) & c.cross]) | set(c.a[(c.b == person) & c.cross])
+    dynamics.replace_people(model, np.array([person]))
+    c = model.contacts
+    mine = (c.a == person) | (c.b == person)
+    assert (model.trust[mine & c.cross] <= 0.05 + 1e-12).all()
+    assert (model.trust[mine & ~c.cross] == 0.0).all()
+    new = set(c.b[(c.a == person) & c.cross]) | set(c.a[(c.b == person) & c.cross])
+    assert len(new & old) <= 1  # fresh acquaintances are random, not the old ones
+    check_ties(model)
+
+
+def test_unused_weak_ties_fade() -> None:
+    model = ci_sim.CIModel(ci_sim.load_scenario("default"), rng=SEEDS[2])
+    model.run_for(24)
+    c = model.contacts
+    stale = np.flatnonzero(c.cross)[:10]
+    model.trust[stale] = 0.001
+    model.tie_idle[stale] = 10.0
+    keys = set(zip(c.a[stale].tolist(), c.b[stale].tolist(), strict=True))
+    dynamics.turn_over(model)
+    now = set(zip(model.contacts.a.tolist(), model.contacts.b.tolist(), strict=True))
+    assert not keys & now
