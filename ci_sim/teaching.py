@@ -75,7 +75,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(
         "3_move_people",
         "Move people to move systems: relationship work and staff turnover",
-        (Side("default"), Side("default", {"organisations.turnover_per_year": 0.35})),
+        (Side("default"), Side("default", {"organisations.turnover_per_year": 0.5})),
         snapshot_year=8.0,
         snapshot=("network",),
         final=("will_trust",),

@@ -125,8 +125,15 @@ def logic_label(logic: str) -> str:
     return LOGIC_LABELS.get(logic, logic.replace("_", " ").capitalize())
 
 
+#: Short logic names for numbered organisations (``ngo_3`` -> ``NGO 3``).
+_ORG_PREFIX = {**{k: v.split(" (")[0] for k, v in LOGIC_LABELS.items()}, "ngo": "NGO"}
+
+
 def org_label(name: str) -> str:
-    """Return an organisation's name in words: ``"municipality_2"`` -> ``"Municipality 2"``."""
+    """Return an organisation's name in words: ``"ngo_3"`` -> ``"NGO 3"``."""
+    logic, _, number = name.rpartition("_")
+    if logic in _ORG_PREFIX and number.isdigit():
+        return f"{_ORG_PREFIX[logic]} {number}"
     text = name.replace("_", " ").strip()
     return text[:1].upper() + text[1:]
 

@@ -182,11 +182,19 @@ def test_dashboard_in_a_real_browser():
 #: Exercise screenshots: file name, query string, years to step, view to scroll to.
 DOC_SHOTS = (
     ("1_shared_will.png", "a=default&b=no_backbone&seed=1", 4, "img.ci-will-trust"),
-    ("2_independent_but_connected.png", "a=default&b=captured_backbone&seed=1", 6,
-     "img.ci-network"),
+    (
+        "2_independent_but_connected.png",
+        "a=default&b=captured_backbone&seed=1",
+        6,
+        "img.ci-network",
+    ),
     ("3_move_people.png", "a=default&b=default&seed=1", 8, "img.ci-network"),
-    ("4_four_tasks_and_sunset.png", "a=default&b=early_sunset_no_handover&seed=1", 15,
-     "img.ci-conditions"),
+    (
+        "4_four_tasks_and_sunset.png",
+        "a=default&b=early_sunset_no_handover&seed=1",
+        15,
+        "img.ci-conditions",
+    ),
     ("5_case_medvind.png", "a=medvind&b=(none)&seed=1", 10, "img.ci-conditions"),
 )
 
