@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench clean browser
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (install Python 3.12, e.g. 'pyenv install 3.12')"; exit 2; }
@@ -18,8 +18,18 @@ $(STAMP): $(BIN)/python pyproject.toml
 run: $(STAMP)  ## set up and run the default scenario into out/default
 	$(BIN)/ci-sim run default --out out/default
 
-test: $(STAMP)  ## set up and run the test suite
+test: $(STAMP) browser  ## set up and run the test suite
 	$(BIN)/python -m pytest -q
+
+browser:  ## best effort: Debian's chromium for the real-browser test (skipped without it)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium (apt-get) for the real-browser test"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+	      >/dev/null 2>&1 || echo "note: chromium could not be installed"; \
+	  fi; \
+	  command -v chromium >/dev/null 2>&1 || echo "note: no chromium: the real-browser test is skipped"; \
+	}
 
 lint: $(STAMP)
 	$(BIN)/ruff check ci_sim tests benchmarks

@@ -15,6 +15,9 @@ Subcommands:
 * ``ci-sim check-patterns [--seeds N] [--out DIR]`` checks the seed's stylised facts
   over paired seeds and writes ``patterns.md`` with a figure per pattern; it exits 1
   when a pattern fails.
+* ``ci-sim app [--host H] [--port P]`` serves the teaching dashboard (127.0.0.1 by
+  default); ``ci-sim teach-figures [--out DIR]`` writes the teaching figure set (see
+  :mod:`ci_sim.cli_teaching`).
 
 Every invalid input (an unknown scenario or key, a value out of range, a malformed
 option) ends with one line ``ci-sim: error: <message>`` on stderr and exit code 2.
@@ -36,8 +39,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from ci_sim.cli_teaching import add_parsers as add_teaching_parsers
 from ci_sim.params import Params
-from ci_sim.report import plot_conditions, summary_text
+from ci_sim.report import plot_conditions, run_title, summary_text
 from ci_sim.runner import run
 from ci_sim.scenarios import (
     ScenarioError,
@@ -51,7 +55,7 @@ PROG = "ci-sim"
 USAGE_ERROR = 2
 IO_ERROR = 1
 #: Subcommands; a command line that starts with none of them means ``run``.
-COMMANDS = ("run", "scenarios", "validate", "claims", "check-patterns")
+COMMANDS = ("run", "scenarios", "validate", "claims", "check-patterns", "app", "teach-figures")
 #: Width to which ``scenarios show`` wraps the meta text.
 TEXT_WIDTH = 88
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -119,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_validate)
     add_claims_parser(sub)
     add_patterns_parser(sub)
+    add_teaching_parsers(sub)
     return parser
 
 
@@ -150,8 +155,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     overrides = overrides_from(args.assignments)
     result = run(args.scenario, seed=args.seed, years=args.years, overrides=overrides)
     out = args.out if args.out is not None else Path("out") / Path(args.scenario).stem
-    paths = [*result.save(out), plot_conditions(result, out / "conditions.png")]
-    print(summary_text(result))
+    title = run_title(result, args.scenario, overrides)
+    paths = [*result.save(out), plot_conditions(result, out / "conditions.png", title)]
+    print(summary_text(result, args.scenario, overrides))
     print("Wrote:")
     for path in paths:
         print(f"  {path}")
@@ -162,21 +168,30 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
-    """Print every built-in scenario name with its title, in aligned columns.
+    """Print the built-in scenarios by group (default, cases, teaching), with titles.
 
-    A built-in scenario that does not load is listed as invalid; the exit code is then
-    2 and one error line names the broken scenarios.
+    Names and titles stand in aligned columns under a heading per group; each teaching
+    scenario is followed by the lever it changes from the default. A built-in scenario
+    that does not load is listed as invalid; the exit code is then 2 and one error line
+    names the broken scenarios.
     """
-    names = list_scenarios()
-    width = max((len(name) for name in names), default=0) + 2
+    from ci_sim.report import GROUP_TITLES, changes_text, lever_changes, scenario_groups
+
+    groups = scenario_groups()
+    width = max((len(name) for name in list_scenarios()), default=0) + 4
     broken = []
-    for name in names:
-        try:
-            title = load_scenario(name).meta.title or "(untitled)"
-        except ScenarioError:
-            broken.append(name)
-            title = f"(invalid: see `{PROG} validate {name}`)"
-        print(f"{name:<{width}}{title}".rstrip())
+    for number, (group, names) in enumerate(groups.items()):
+        print(("\n" if number else "") + GROUP_TITLES[group] + ":")
+        for name in names:
+            try:
+                title = load_scenario(name).meta.title or "(untitled)"
+                changes = lever_changes(name)
+            except ScenarioError:
+                broken.append(name)
+                title, changes = f"(invalid: see `{PROG} validate {name}`)", []
+            print(f"  {name:<{width - 2}}{title}".rstrip())
+            for change in changes:
+                print(f"{'':<{width + 2}}changes {changes_text([change])}")
     if broken:
         return _fail(f"built-in scenarios that do not load: {', '.join(broken)}", USAGE_ERROR)
     return 0

@@ -33,6 +33,7 @@ class Meta(_Section):
     description: str = ""
     sources: list[str] = Field(default_factory=list)
     what_to_watch: str = ""
+    calendar_start: Annotated[int, Field(ge=1000, le=3000)] | None = None  # year 0 as a date
 
 
 class Simulation(_Section):

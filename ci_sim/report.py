@@ -7,19 +7,35 @@ a fresh run and on one loaded from disk.
 
 from __future__ import annotations
 
+import textwrap
+import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ci_sim.metrics import CONDITIONS, LEVELS, REPORTERS
+from ci_sim.scenarios import list_scenarios, load_scenario, scenario_dir
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
+    from ci_sim.params import Params
     from ci_sim.runner import RunResult
+
+#: Width to which the summary wraps its paragraphs.
+WRAP = 88
+#: Scenario groups of the library, in the order ``ci-sim scenarios`` lists them.
+GROUPS = ("default", "cases", "teaching")
+GROUP_TITLES = {
+    "default": "The default",
+    "cases": "Cases (Danish initiatives described in the source)",
+    "teaching": "Teaching scenarios (the default with one lever changed)",
+    "other": "Other scenarios",
+}
 
 #: Event kinds that recur many times per run; the summary counts them instead of listing.
 ROUTINE_PREFIXES = ("org_",)
@@ -39,6 +55,121 @@ def _fmt_year(year: float) -> str:
 
 def _title(result: RunResult) -> str:
     return result.params.meta.title or "(untitled scenario)"
+
+
+# --- the scenario library: groups and levers ---------------------------------------------
+
+
+def _extends(name: str) -> str | None:
+    """Return the ``extends`` value of a built-in scenario file, if any."""
+    try:
+        with (scenario_dir() / f"{name}.toml").open("rb") as fh:
+            parent = tomllib.load(fh).get("extends")
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    return parent if isinstance(parent, str) else None
+
+
+def scenario_group(name: str) -> str:
+    """Return the group of a built-in scenario: ``default``, ``cases`` or ``teaching``.
+
+    Teaching scenarios extend the default and change one lever; cases are the other
+    built-in files (complete descriptions of a Danish initiative). A name that is not
+    built in is ``other``.
+    """
+    if name == "default":
+        return "default"
+    if name not in list_scenarios():
+        return "other"
+    return "teaching" if _extends(name) == "default" else "cases"
+
+
+def scenario_groups() -> dict[str, list[str]]:
+    """Return the built-in scenario names by group (see :func:`scenario_group`)."""
+    groups: dict[str, list[str]] = {g: [] for g in GROUPS}
+    for name in list_scenarios():
+        groups.setdefault(scenario_group(name), []).append(name)
+    return {g: names for g, names in groups.items() if names}
+
+
+def _flat(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        if isinstance(value, Mapping) and value:
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def parameter_changes(params: Params, base: Params) -> list[tuple[str, Any, Any]]:
+    """Return the parameters that differ between two scenarios (``meta`` aside).
+
+    Returns:
+        ``(dotted key, value, base value)`` per difference, in parameter order; a key
+        missing on one side has ``None`` there.
+    """
+    mine = _flat(params.model_dump(exclude={"meta"}))
+    theirs = _flat(base.model_dump(exclude={"meta"}))
+    keys = list(dict.fromkeys([*theirs, *mine]))
+    return [(k, mine.get(k), theirs.get(k)) for k in keys if mine.get(k) != theirs.get(k)]
+
+
+def value_text(value: Any) -> str:
+    """Return a parameter value as a user would type it after ``--set``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(value_text(v) for v in value) + "]"
+    return str(value)
+
+
+def changes_text(changes: list[tuple[str, Any, Any]], base: str = "default") -> str:
+    """Return ``key = value (default: value)`` pieces joined by semicolons."""
+    return "; ".join(f"{k} = {value_text(v)} ({base}: {value_text(b)})" for k, v, b in changes)
+
+
+def lever_changes(name: str) -> list[tuple[str, Any, Any]]:
+    """Return what a teaching scenario changes from the default (empty for others)."""
+    if scenario_group(name) != "teaching":
+        return []
+    return parameter_changes(load_scenario(name), load_scenario("default"))
+
+
+def override_text(overrides: Mapping[str, Any] | None) -> str:
+    """Return ``--set`` overrides as ``key=value, key=value`` (empty when none)."""
+    return ", ".join(f"{k}={value_text(v)}" for k, v in (overrides or {}).items())
+
+
+def run_title(
+    result: RunResult, name: str | None = None, overrides: Mapping[str, Any] | None = None
+) -> str:
+    """Return a run's title: the scenario's name and title, and any ``--set`` overrides.
+
+    Args:
+        result: a finished run.
+        name: the scenario name or path the run was started with.
+        overrides: the ``--set`` overrides of the run.
+
+    Returns:
+        E.g. ``"default: Default: a generic ... (with --set backbone.handover=false)"``.
+    """
+    title = _title(result)
+    head = f"{name}: {title}" if name else title
+    extra = override_text(overrides)
+    return f"{head} (with --set {extra})" if extra else head
+
+
+def calendar_text(year: float, start: int | None) -> str:
+    """Return a model year, with its calendar year for a dated case: ``"5 = 2021"``."""
+    text = _fmt_year(year)
+    if start is None:
+        return text
+    return f"{text} = {start + int(year + 1e-9)}"
 
 
 def end_year(result: RunResult) -> float:
@@ -81,11 +212,15 @@ def metric_table(result: RunResult) -> str:
 
     """
     sunset, _ = sunset_status(result)
-    columns = [("start (year 0)", result.metrics.iloc[0])]
+    start = result.params.meta.calendar_start
+    columns = [(f"start (year {calendar_text(0, start)})", result.metrics.iloc[0])]
     if sunset is not None:
         last = result.metrics[result.metrics["year"] < sunset - 1e-9].iloc[-1]
-        columns.append((f"before sunset (year {_fmt_year(float(last['year']))})", last))
-    columns.append((f"end (year {_fmt_year(end_year(result))})", result.metrics.iloc[-1]))
+        when = calendar_text(float(last["year"]), start)
+        columns.append((f"before sunset (year {when})", last))
+    columns.append(
+        (f"end (year {calendar_text(end_year(result), start)})", result.metrics.iloc[-1])
+    )
     names = [m for m in REPORTERS if m in result.metrics.columns]
     width = max(len(m) for m in [*names, "metric"])
     cols = [(label, row, max(len(label), 8)) for label, row in columns]
@@ -101,11 +236,12 @@ def is_routine(kind: str) -> bool:
     return kind.startswith(ROUTINE_PREFIXES) or kind in ROUTINE_KINDS
 
 
-def events_text(events: pd.DataFrame) -> str:
+def events_text(events: pd.DataFrame, calendar_start: int | None = None) -> str:
     """Return the events of a run: milestones one per line, routine kinds as counts.
 
     Args:
         events: the events table of a run (``step``, ``year``, ``kind``, ``detail``).
+        calendar_start: calendar year of model year 0 (dated cases), shown after the year.
 
     Returns:
         Text with a "Milestones" part (backbone start, handover, sunset, policy
@@ -118,7 +254,8 @@ def events_text(events: pd.DataFrame) -> str:
     lines = ["Milestones:"]
     for ev in events[~routine].itertuples(index=False):
         detail = f"({ev.detail})" if ev.detail else ""
-        lines.append(f"  year {ev.year:6.2f}  {ev.kind:<24}{detail}")
+        date = "" if calendar_start is None else f" ({calendar_start + int(ev.year + 1e-9)})"
+        lines.append(f"  year {ev.year:6.2f}{date}  {ev.kind:<24}{detail}")
     if len(lines) == 1:
         lines.append("  none")
     lines.append("Recurring events (count, first and last year):")
@@ -130,28 +267,61 @@ def events_text(events: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def summary_text(result: RunResult) -> str:
-    """Return a readable summary of one run.
+def _para(label: str, text: str) -> list[str]:
+    body = " ".join(text.split())
+    if not body:
+        return []
+    return textwrap.wrap(f"{label} {body}", WRAP, subsequent_indent="  ")
+
+
+def summary_text(
+    result: RunResult, name: str | None = None, overrides: Mapping[str, Any] | None = None
+) -> str:
+    """Return a readable summary of one run, for a class.
 
     Args:
         result: a finished run.
+        name: the scenario name or path the run was started with (shown in the title
+            and used to name the lever a teaching scenario changes).
+        overrides: the run's ``--set`` overrides (shown in the title, each with the
+            scenario's own value).
 
     Returns:
-        The scenario title, seed and length; a table of every metric in
-        :data:`ci_sim.metrics.REPORTERS` at the start, at the sunset and at the end;
-        then the events, with recurring kinds collapsed into counts.
+        The title (scenario name, title, overrides), seed and length; what to watch;
+        for a teaching scenario the lever it changes and the default's value; the
+        overrides against the scenario's values; a table of every metric in
+        :data:`ci_sim.metrics.REPORTERS` at the start, at the sunset and at the end
+        (with calendar years for dated cases); then the events, with recurring kinds
+        collapsed into counts.
 
     """
     sim = result.params.simulation
     steps = len(result.metrics) - 1
     _, sunset = sunset_status(result)
+    start = result.params.meta.calendar_start
+    dated = f", year 0 = {start}" if start is not None else ""
     head = [
-        _title(result),
+        run_title(result, name, overrides),
         f"seed {result.seed}, {_fmt_year(sim.years)} years "
-        f"({steps} steps, {sim.steps_per_year} per year), {sunset}",
-        "",
+        f"({steps} steps, {sim.steps_per_year} per year{dated}), {sunset}",
     ]
-    return "\n".join([*head, metric_table(result), "", events_text(result.events)]) + "\n"
+    notes = _para("What to watch:", result.params.meta.what_to_watch)
+    levers = lever_changes(name) if name else []
+    if levers:
+        notes += _para(f"Lever changed from the default in {name}:", changes_text(levers))
+    if overrides:
+        base = load_scenario(name) if name else None
+        if base is not None:
+            mine = parameter_changes(result.params, base)
+            shown = [
+                c for c in mine if any(c[0] == k or c[0].startswith(f"{k}.") for k in overrides)
+            ]
+            notes += _para("Your --set changes:", changes_text(shown, base="scenario"))
+    parts = [*head, ""]
+    if notes:
+        parts += [*notes, ""]
+    parts += [metric_table(result), "", events_text(result.events, start)]
+    return "\n".join(parts) + "\n"
 
 
 def _mark_events(ax: Axes, events: pd.DataFrame, labelled: set[str]) -> None:
@@ -176,7 +346,7 @@ def _panel(ax: Axes, metrics: pd.DataFrame, names: tuple[str, ...], ylabel: str)
     ax.grid(True, alpha=0.3)
 
 
-def plot_conditions(result: RunResult, path: str | Path) -> Path:
+def plot_conditions(result: RunResult, path: str | Path, title: str | None = None) -> Path:
     """Plot the six conditions and the three levels of systems change over the years.
 
     The top panel shows :data:`ci_sim.metrics.CONDITIONS`, the bottom panel the
@@ -187,6 +357,7 @@ def plot_conditions(result: RunResult, path: str | Path) -> Path:
     Args:
         result: a finished run.
         path: where to write the PNG; missing folders are created.
+        title: the figure's title (default: the scenario's title); the seed is added.
 
     Returns:
         The path written.
@@ -205,6 +376,6 @@ def plot_conditions(result: RunResult, path: str | Path) -> Path:
     top.set_title("Six conditions of systems change")
     bottom.set_title("Structural, relational and transformative levels")
     bottom.set_xlabel("year")
-    fig.suptitle(f"{_title(result)} (seed {result.seed})")
+    fig.suptitle(f"{title or _title(result)} (seed {result.seed})")
     fig.savefig(path, format="png", dpi=100)
     return path
