@@ -130,13 +130,20 @@ class CIModel(mesa.Model):
         new = np.sort(pairs[is_new], axis=1)
         if new.shape[0]:
             start = c.size
-            cross = self.person_org[new[:, 0]] != self.person_org[new[:, 1]]
-            self._set_ties(
-                np.concatenate([c.a, new[:, 0].astype(np.int64)]),
-                np.concatenate([c.b, new[:, 1].astype(np.int64)]),
-                np.concatenate([self.trust, np.where(cross, 0.05, 0.5)]),
-                np.concatenate([self.tie_idle, np.zeros(new.shape[0])]),
+            na, nb = new[:, 0].astype(np.int64), new[:, 1].astype(np.int64)
+            oa, ob = self.person_org[na], self.person_org[nb]
+            cross = oa != ob
+            self.contacts = Contacts(
+                a=np.concatenate([c.a, na]),
+                b=np.concatenate([c.b, nb]),
+                cross=np.concatenate([c.cross, cross]),
             )
+            self.trust = np.concatenate([self.trust, np.where(cross, 0.05, 0.5)])
+            self.tie_idle = np.concatenate([self.tie_idle, np.zeros(new.shape[0])])
+            self.edge_org_a = np.concatenate([self.edge_org_a, oa])
+            self.edge_org_b = np.concatenate([self.edge_org_b, ob])
+            d = logics.distance(self.org_pos[oa], self.org_pos[ob])
+            self.edge_distance = np.concatenate([self.edge_distance, d])
             index = index.copy()
             index[np.flatnonzero(is_new)] = start + np.arange(new.shape[0])
         return index[index >= 0]
@@ -144,7 +151,10 @@ class CIModel(mesa.Model):
     def keep_ties(self, keep: np.ndarray) -> None:
         """Keep only the ties where ``keep`` is true (the others fade or leave)."""
         c = self.contacts
-        self._set_ties(c.a[keep], c.b[keep], self.trust[keep], self.tie_idle[keep])
+        self.contacts = Contacts(a=c.a[keep], b=c.b[keep], cross=c.cross[keep])
+        self.trust, self.tie_idle = self.trust[keep], self.tie_idle[keep]
+        self.edge_org_a, self.edge_org_b = self.edge_org_a[keep], self.edge_org_b[keep]
+        self.edge_distance = self.edge_distance[keep]
 
     def _build_understanding(self) -> None:
         """The true root causes and each logic's partial view of them (C0.1, C2.3)."""

@@ -198,12 +198,18 @@ def plain_event(kind: str, detail: str, previous_stance: str | None = None) -> s
             else ("The backbone secretariat starts work.")
         )
     if kind == "handover_start":
-        return "Handover begins: leadership moves to local change leaders."
+        return "Handover begins: the backbone coaches local change leaders to take over."
     if kind == "sunset":
-        how = "after a handover" if detail == "handover done" else "without a handover"
-        return f"Sunset: the backbone closes {how}."
+        rest = detail.split("; ", 1)[1] if "; " in detail else detail
+        return f"Sunset: the backbone closes ({rest})." if rest else "Sunset: the backbone closes."
     if kind == "shock_funding_cut":
-        return "Shock: a funding cut leaves the backbone at 60% for two years."
+        return f"Shock: a funding cut ({detail})." if detail else "Shock: a funding cut."
+    if kind == "funding_doubt":
+        return "Funders do not see the backbone's value: its funding drops for two years."
+    if kind == "relapse":
+        return f"Relapse: the effort falls back without leaders ({detail})."
+    if kind == "remobilisation":
+        return f"The effort is mobilised anew ({detail})."
     if kind == "shock_leader_wave":
         return f"Shock: a wave of leader changes ({detail}); newcomers start without ties."
     if kind == "shock_delivery_pressure":

@@ -251,8 +251,13 @@ def test_every_metric_has_a_readable_label():
     ("kind", "detail", "previous", "expected"),
     [
         ("backbone_start", "staff 3 FTE", None, "The backbone secretariat starts work"),
-        ("sunset", "handover done", None, "after a handover"),
-        ("sunset", "no handover", None, "without a handover"),
+        (
+            "sunset",
+            "the backbone leaves; local leadership in 3 of 20 organisations",
+            None,
+            "local leadership in 3 of 20 organisations",
+        ),
+        ("relapse", "local leadership 0.05, shared will 0.30", None, "Relapse"),
         ("org_withdrawn", "ngo_3", None, "NGO 3 withdraws"),
         ("org_engaged", "ngo_3", "org_withdrawn", "NGO 3 rejoins"),
         ("org_engaged", "municipality_1", "org_dominating", "stops dominating"),

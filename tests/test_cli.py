@@ -206,7 +206,10 @@ def test_scenarios_show_marks_what_the_file_sets(capsys):
 
 def test_scenarios_show_accepts_a_file(tmp_path, capsys):
     path = tmp_path / "mine.toml"
-    path.write_text('extends = "tight_steering"\n[backbone.effort]\nanchor_relations = 0.5\n')
+    path.write_text(
+        'extends = "tight_steering"\n[backbone.effort]\nanchor_relations = 0.5\n'
+        "develop_relations = 0.2\ndevelop_capabilities = 0.2\nanchor_capabilities = 0.1\n"
+    )
     assert main(["scenarios", "show", str(path)]) == 0
     out = capsys.readouterr().out
     assert "extends: tight_steering\n" in out
@@ -252,7 +255,7 @@ def write(folder, name: str, text: str):
         ('extends = "no_sunset"\n', "no sunset"),
         ("[backbone]\nenabled = false\n", "no backbone"),
         (
-            "[backbone]\nstart_year = 20\n",
+            '[backbone]\nstart_year = 20\nsunset_year = "none"\n',
             "no backbone during the run: it starts at year 20, after the run ends at year 15",
         ),
         ("[backbone]\nsunset_year = 2.5\n", "sunset inside the run at year 2.5"),

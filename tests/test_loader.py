@@ -563,6 +563,10 @@ def one_change(draw: st.DrawFn) -> tuple[str, Any]:
     else:
         value = draw(st.floats(low, high, exclude_min=strict))
     assume(value != default[key])
+    # cross-field rules: effort shares are normalised together; the sunset follows the start
+    assume(not key.startswith("backbone.effort."))
+    assume(key != "backbone.sunset_year" or value > default["backbone.start_year"])
+    assume(key != "backbone.start_year" or value < default["backbone.sunset_year"])
     return key, value
 
 
