@@ -37,8 +37,11 @@ METRICS = (
     "practices",
     "shared_will",
     "mean_trust",
+    "relationships",
     "understanding",
+    "local_leadership",
     "backbone_dependence",
+    "backbone_delivery",
 )
 _HOST = Logic.MUNICIPALITY
 #: Logics far (> 0.4 normalised distance) from the municipality's in logic space.

@@ -60,6 +60,7 @@ def test_fast_socialisation_locks_in_existing_views():
         "simulation.years": 60,
         "backbone.sunset_year": "none",
         "organisations.turnover_per_year": 0.0,
+        "switches.problem_drift": False,  # March's stable reality (turbulence apart)
     }
     slow = run_seeds("default", SEEDS, LONG, {**base, "mechanisms.socialisation": 0.05}, 2)
     fast = run_seeds("default", SEEDS, LONG, {**base, "mechanisms.socialisation": 1.0}, 2)
@@ -84,18 +85,17 @@ def test_strong_routines_hold_problems_in_place():
         assert e.mean_diff < 0 and e.p_value < 0.01, (col, str(e))
 
 
-def test_resource_flows_are_the_pooled_mandates():
-    """C4.3, C5.7: resource flows measure the mandate and resources actors commit."""
-    model = ci_sim.CIModel(ci_sim.load_scenario("default"), rng=1)
-    model.run_for(60)
-    assert ci_sim.metrics.resource_flows(model) == float(model.mandate.mean())
+def test_anchoring_through_capabilities_builds_resource_flows():
+    """C4.3, C5.7: meetings with leaders about mandate build the resources actors commit."""
     e = effect("resource_flows@11.9", {}, {"backbone.effort.anchor_capabilities": 0.0})
     assert e.mean_diff < 0 and e.p_value < 0.01, str(e)
 
 
 def test_failed_trial_actions_still_build_trust():
     """C2.4: the kilometres run together build trust even when a first attempt fails."""
-    model = ci_sim.CIModel(ci_sim.load_scenario("default"), rng=2)
+    # a fixed tie set, so that the ties inside the activity are known beforehand
+    params = ci_sim.load_scenario("default", {"switches.network_dynamics": False})
+    model = ci_sim.CIModel(params, rng=2)
     model.run_for(24)
     model.code_knowledge = -100.0  # makes every trial action fail
     act = np.full(len(model.organisations), -1)
