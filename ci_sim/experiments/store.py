@@ -276,10 +276,8 @@ class Store:
 
 
 def _to_pandas(table: Any, pa: Any) -> Any:
-    df = table.to_pandas()
-    if "intervention" in df.columns:
-        df["intervention"] = df["intervention"].astype(object)
-    return df
+    """Return ``table`` as pandas (the dtypes ``pandas.read_parquet`` gives)."""
+    return table.to_pandas()
 
 
 def read_results(root: str | Path) -> Any:
