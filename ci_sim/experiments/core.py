@@ -111,8 +111,12 @@ def _outcome_values(values: Any, taken: Mapping[str, Any]) -> dict[str, float]:
 
 
 def _task(experiment: Experiment, outcome: Outcome | None, record_organisations: bool) -> Any:
+    from ci_sim.scenarios import load_scenario
+
+    # The validated scenario itself travels to the workers: no file needed there
+    # (a remote Dask worker may not see this machine's files).
     return SweepTask(
-        scenario=experiment.scenario,
+        scenario=load_scenario(experiment.scenario),
         years=experiment.years,
         record=experiment.record,
         metrics=experiment.metrics,
@@ -234,6 +238,8 @@ def run_sweep(
     try:
         if total > skipped:
             with engines.open_executor(engine, workers, address) as (executor, slots):
+                if engine == "dask":  # a remote cluster has the workers it has
+                    n_workers = attempt["workers"] = slots
                 size = chunk or engines.chunk_size(total - skipped, slots)
                 for runs, results in engines.imap_chunks(executor, slots, task, todo, size):
                     good = [value for ok, value in results if ok]
