@@ -2,16 +2,23 @@
 
 Usage::
 
-    python benchmarks/bench_sweep.py                    # 1,000 runs, about 5 minutes
+    python benchmarks/bench_sweep.py                    # 1,000 runs of 5 years, ~4 minutes
     python benchmarks/bench_sweep.py --runs 100 --years 2   # a quick look
     python benchmarks/bench_sweep.py --json bench_sweep.json
 
-Each engine sweeps the same experiment (the default scenario, ``--runs`` replicates,
+Each engine sweeps the same experiment (the default scenario, ``--runs`` replicates of
+``--years`` years (default 5, so that the whole benchmark stays near 5 minutes),
 ``record = "final"``) in a fresh subprocess, so that memory figures do not mix. Reports:
 
 * wall time and runs/s of the serial, local (process pool) and dask (LocalCluster)
   engines with ``--workers`` workers;
 * parallel efficiency: serial time / (engine time x workers), the goal being >= 90%;
+  "busy": the share of engine time x workers that the workers spent running the model
+  (dispatch efficiency: 100% means no worker ever waited), and "run ms", the mean time of
+  one run inside a worker (runs slow down when other processes compete for the CPUs);
+  and CPU efficiency: CPU seconds of the serial sweep / CPU seconds of the engine's
+  whole process tree (parent and workers), which other load on the machine hardly
+  moves;
 * per-run overhead and start-up time of each engine: sweeps of N/4 and N one-step runs
   (the model does almost nothing); the slope of wall time against runs, times the
   workers, minus the bare ``ci_sim.run`` time of such a run is the overhead per run,
@@ -107,10 +114,28 @@ class MemoryWatch(threading.Thread):
             self.stop.wait(self.every)
 
 
+class Timed:
+    """Wrap the sweep's task: add each run's time inside the worker as a column."""
+
+    def __init__(self, task: Any) -> None:
+        self.task = task
+
+    def __call__(self, run: Any) -> Any:
+        t0 = time.perf_counter()
+        table = self.task(run)
+        table["task_s"] = time.perf_counter() - t0
+        return table
+
+
 def child(engine: str, runs: int, years: float, workers: int) -> dict[str, Any]:
     """Sweep ``runs`` default runs on ``engine``; return timings and memory."""
-    from ci_sim.experiments import load
+    import pandas as pd
+
+    from ci_sim.experiments import core, load
     from ci_sim.experiments.core import run_sweep
+
+    plain = core._task
+    core._task = lambda *a, **k: Timed(plain(*a, **k))  # the sweep's own code path, timed
 
     exp = load(
         {
@@ -129,6 +154,7 @@ def child(engine: str, runs: int, years: float, workers: int) -> dict[str, Any]:
         t0 = time.perf_counter()
         report = run_sweep(exp, out, engine=engine, workers=workers, quiet=True)
         wall = time.perf_counter() - t0
+        task_s = pd.read_parquet(Path(out) / "results.parquet", columns=["task_s"])["task_s"]
     watch.stop.set()
     watch.join()
     me = resource.getrusage(resource.RUSAGE_SELF)
@@ -136,12 +162,15 @@ def child(engine: str, runs: int, years: float, workers: int) -> dict[str, Any]:
     assert report.finished == runs and report.failed == 0, report.summary()
     samples = watch.samples
     fifth = [own for t, own, _ in samples if t >= wall / 5] or [samples[-1][1]]
+    n_workers = 1 if engine == "serial" else workers
     return {
         "engine": engine,
         "runs": runs,
         "years": years,
-        "workers": 1 if engine == "serial" else workers,
+        "workers": n_workers,
         "wall_s": wall,
+        "task_ms": 1e3 * float(task_s.mean()),
+        "utilisation": float(task_s.sum()) / (wall * n_workers),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "rss_after_fifth_mb": fifth[0] / 1024,
         "rss_end_mb": samples[-1][1] / 1024,
@@ -226,7 +255,7 @@ def main() -> None:
     """Run the benchmark and print the report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1000, help="runs per engine (default 1000)")
-    parser.add_argument("--years", type=float, default=15.0, help="run length (default 15)")
+    parser.add_argument("--years", type=float, default=5.0, help="run length (default 5)")
     parser.add_argument("--workers", type=int, default=2, help="workers (default 2)")
     parser.add_argument("--overhead-runs", type=int, default=200, help="one-step runs")
     parser.add_argument("--engines", default=",".join(ENGINES), help="comma-separated")
@@ -276,16 +305,19 @@ def main() -> None:
     took = time.perf_counter() - t_start
 
     print(
-        "\nengine   workers  wall s  runs/s  efficiency  peak RSS MB  RSS at 1/5 MB  all procs MB"
+        "\nengine   workers  wall s  runs/s  efficiency  busy  run ms  CPU eff.  peak RSS MB"
+        "  RSS at 1/5 MB  all procs MB"
     )
     serial = results.get("serial")
     for engine, r in results.items():
         eff = serial["wall_s"] / (r["wall_s"] * r["workers"]) if serial else float("nan")
-        r["efficiency"] = eff
+        cpu_eff = serial["tree_cpu_s"] / r["tree_cpu_s"] if serial else float("nan")
+        r["efficiency"], r["cpu_efficiency"] = eff, cpu_eff
         print(
             f"{engine:<8} {r['workers']:>7}  {r['wall_s']:6.1f}  {args.runs / r['wall_s']:6.2f}"
-            f"  {eff:10.1%}  {r['peak_rss_mb']:11.0f}  {r['rss_after_fifth_mb']:13.0f}"
-            f"  {r['tree_peak_mb']:12.0f}"
+            f"  {eff:10.1%}  {r['utilisation']:4.0%}  {r['task_ms']:6.1f}  {cpu_eff:8.1%}"
+            f"  {r['peak_rss_mb']:11.0f}"
+            f"  {r['rss_after_fifth_mb']:13.0f}  {r['tree_peak_mb']:12.0f}"
         )
     print(
         f"\nper-run overhead: sweeps of {small} and {args.overhead_runs} one-step runs; slope "

@@ -223,3 +223,24 @@ def test_bad_engine_settings_exit_2(tmp_path, capsys):
     assert "--address needs --engine dask" in capsys.readouterr().err
     assert main(["sweep", str(path), "--engine", "gpu"]) == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_a_killed_worker_stops_the_sweep_cleanly_and_resume_finishes(serial_table, tmp_path):
+    from ci_sim.experiments.engines import EngineBroken
+
+    victim = int(serial_table["seed"].unique()[2])
+
+    def die(result):  # the worker process dies as if the OOM killer took it
+        if result.seed == victim:
+            os._exit(3)
+        return {}
+
+    exp = load(SMALL)
+    with pytest.raises(EngineBroken, match="a worker may have been killed"):
+        run_sweep(exp, tmp_path, engine="local", workers=2, quiet=True, outcome=die, chunk=1)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["status"] == "interrupted"
+    assert all("BrokenProcessPool" in f["error"] for f in manifest["failed"])
+    report = run_sweep(exp, tmp_path, engine="local", workers=2, quiet=True)
+    assert report.status == "complete" and report.skipped < 12
+    pd.testing.assert_frame_equal(serial_table, pd.read_parquet(tmp_path / "results.parquet"))

@@ -106,6 +106,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     import sys
 
     from ci_sim.experiments.core import run_sweep
+    from ci_sim.experiments.engines import EngineBroken
     from ci_sim.experiments.spec import ExperimentError, load
 
     experiment = load(args.file)
@@ -131,6 +132,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return INTERRUPTED
+    except EngineBroken as exc:
+        print(
+            f"ci-sim: error: {exc}; finished runs are saved in {_shown(out)}; run the same "
+            "command to resume",
+            file=sys.stderr,
+        )
+        return RUNS_FAILED
     print(report.summary())
     print("Wrote:")
     for name in ("results.parquet", "manifest.json"):

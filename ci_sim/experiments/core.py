@@ -186,8 +186,11 @@ def run_sweep(
         chunk: runs per dispatched chunk (default: chosen from runs and workers).
 
     Raises:
-        ExperimentError: for a bad engine setting or an output folder of another sweep.
-        KeyboardInterrupt: after saving what finished, when interrupted.
+        ExperimentError: for a bad engine setting, an engine that cannot start, or an
+            output folder of another sweep.
+        KeyboardInterrupt: after saving what finished, when interrupted (also on
+            SIGTERM).
+        EngineBroken: after saving what finished, when the engine stopped working.
     """
     if engine not in engines.ENGINES:
         raise ExperimentError(f"engine {engine!r}: allowed values are {', '.join(engines.ENGINES)}")
@@ -259,12 +262,12 @@ def run_sweep(
                         write("running")
                         last = time.monotonic()
         status = "failed" if failed else "complete"
-    except KeyboardInterrupt:
-        status = "interrupted"
-        raise
-    except ValueError as exc:  # engine could not start (e.g. no Dask scheduler)
+    except engines.EngineError as exc:  # could not start (e.g. no Dask scheduler)
         status = "interrupted"
         raise ExperimentError(str(exc)) from None
+    except BaseException:  # Ctrl-C, a broken engine, a full disk: save the state, stop
+        status = "interrupted"
+        raise
     finally:
         bar.close()
         if status != "running":

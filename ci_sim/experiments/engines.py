@@ -22,7 +22,7 @@ import os
 import pickle
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +32,14 @@ ENGINES = ("serial", "local", "dask")
 MAX_CHUNK = 16
 #: Chunks waiting or running per worker slot.
 PENDING_PER_SLOT = 2
+
+
+class EngineError(ValueError):
+    """An engine could not start (bad setting, unreachable scheduler)."""
+
+
+class EngineBroken(RuntimeError):
+    """An engine stopped working during a sweep (e.g. a worker process was killed)."""
 
 
 @dataclass(frozen=True)
@@ -98,15 +106,15 @@ def open_executor(
         The executor and how many chunks it runs at once.
 
     Raises:
-        ValueError: for an unknown engine, a worker count below 1, or an address with
-            another engine.
+        EngineError: for an unknown engine, a worker count below 1, an address with
+            another engine, or a Dask scheduler that cannot be reached.
     """
     if engine not in ENGINES:
-        raise ValueError(f"engine {engine!r}: allowed values are {', '.join(ENGINES)}")
+        raise EngineError(f"engine {engine!r}: allowed values are {', '.join(ENGINES)}")
     if workers is not None and workers < 1:
-        raise ValueError(f"workers = {workers}: must be at least 1")
+        raise EngineError(f"workers = {workers}: must be at least 1")
     if address and engine != "dask":
-        raise ValueError(f"--address is for the dask engine, not {engine!r}")
+        raise EngineError(f"--address is for the dask engine, not {engine!r}")
     n = workers or default_workers()
     if engine == "serial":
         yield SerialExecutor(), 1
@@ -149,7 +157,7 @@ def _dask(workers: int, address: str | None) -> Iterator[tuple[Executor, int]]:
         try:
             client = Client(address, timeout="20s")
         except (OSError, TimeoutError) as exc:
-            raise ValueError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+            raise EngineError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
     else:
         cluster = LocalCluster(
             n_workers=workers,
@@ -226,9 +234,10 @@ def imap_chunks(
     """Run ``task`` over ``items`` in chunks; yield each chunk with its results as done.
 
     At most ``PENDING_PER_SLOT * slots`` chunks are submitted at a time, so memory
-    stays flat in the number of items. A chunk whose worker died (e.g. a broken pool)
-    yields a failure for each of its items. Order of completion is not deterministic;
-    the items tell where each result belongs.
+    stays flat in the number of items. A chunk that raised as a whole yields a failure
+    for each of its items; when the executor broke (a worker process died) the chunks
+    that finished are yielded and then :class:`EngineBroken` is raised. Order of
+    completion is not deterministic; the items tell where each result belongs.
 
     Args:
         executor: any :class:`concurrent.futures.Executor`.
@@ -249,8 +258,15 @@ def imap_chunks(
             chunk = next(chunks, None)
             if chunk is None:
                 return
-            pending[executor.submit(run_chunk, blob, digest, chunk)] = chunk
+            try:
+                pending[executor.submit(run_chunk, blob, digest, chunk)] = chunk
+            except (BrokenExecutor, RuntimeError) as exc:
+                raise EngineBroken(
+                    f"the engine stopped taking work ({type(exc).__name__}: {exc}); "
+                    "a worker may have been killed (e.g. out of memory)"
+                ) from None
 
+    broken: BaseException | None = None
     try:
         refill()
         while pending:
@@ -259,10 +275,17 @@ def imap_chunks(
                 chunk = pending.pop(future)
                 try:
                     results = future.result()
-                except Exception as exc:  # noqa: BLE001 - a worker died; keep going
+                except Exception as exc:  # noqa: BLE001 - e.g. a worker died
+                    if isinstance(exc, BrokenExecutor):
+                        broken = exc
                     failure = failure_of(exc)
                     results = [(False, failure)] * len(chunk)
                 yield chunk, results
+            if broken is not None:
+                raise EngineBroken(
+                    f"the engine broke ({type(broken).__name__}: {broken}); "
+                    "a worker may have been killed (e.g. out of memory)"
+                )
             refill()
     finally:
         for future in pending:
@@ -280,6 +303,10 @@ def map_ordered(
 
     The first item that raised has its exception re-raised here (when it could be
     pickled back; else a ``RuntimeError`` with the worker's traceback).
+
+    Raises:
+        EngineError: when the engine cannot start.
+        EngineBroken: when the engine stops during the work.
     """
     results: list[Any] = [None] * len(items)
     indexed = list(enumerate(items))
