@@ -19,10 +19,11 @@ Each engine sweeps the same experiment (the default scenario, ``--runs`` replica
   and CPU efficiency: CPU seconds of the serial sweep / CPU seconds of the engine's
   whole process tree (parent and workers), which other load on the machine hardly
   moves;
-* per-run overhead and start-up time of each engine: sweeps of N/4 and N one-step runs
-  (the model does almost nothing); the slope of wall time against runs, times the
-  workers, minus the bare ``ci_sim.run`` time of such a run is the overhead per run,
-  the intercept is the engine's start-up (pool or cluster, imports, manifest);
+* per-run overhead and start-up time of each engine, from a sweep of one-step runs
+  (the model does almost nothing): start-up is the time until the first run starts
+  (manifest, pool or cluster, worker imports); overhead per run is the worker time from
+  the first run's start to the last run's end not spent inside runs (dispatch, results
+  back, Parquet parts, progress, waiting at the end), over the runs;
 * peak memory: the sweep process's peak RSS, its RSS after a fifth of the runs (flat
   in the number of runs means these two are close) and the peak summed RSS of the
   process and all its workers;
@@ -115,15 +116,16 @@ class MemoryWatch(threading.Thread):
 
 
 class Timed:
-    """Wrap the sweep's task: add each run's time inside the worker as a column."""
+    """Wrap the sweep's task: add each run's start and time inside the worker as columns."""
 
     def __init__(self, task: Any) -> None:
         self.task = task
 
     def __call__(self, run: Any) -> Any:
-        t0 = time.perf_counter()
+        t0 = time.perf_counter()  # CLOCK_MONOTONIC: comparable across processes here
         table = self.task(run)
         table["task_s"] = time.perf_counter() - t0
+        table["task_start"] = t0
         return table
 
 
@@ -153,8 +155,12 @@ def child(engine: str, runs: int, years: float, workers: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as out:
         t0 = time.perf_counter()
         report = run_sweep(exp, out, engine=engine, workers=workers, quiet=True)
-        wall = time.perf_counter() - t0
-        task_s = pd.read_parquet(Path(out) / "results.parquet", columns=["task_s"])["task_s"]
+        t1 = time.perf_counter()
+        wall = t1 - t0
+        runs_t = pd.read_parquet(Path(out) / "results.parquet", columns=["task_s", "task_start"])
+        task_s = runs_t["task_s"]
+        first = float(runs_t["task_start"].min())
+        last = float((runs_t["task_start"] + task_s).max())
     watch.stop.set()
     watch.join()
     me = resource.getrusage(resource.RUSAGE_SELF)
@@ -171,25 +177,14 @@ def child(engine: str, runs: int, years: float, workers: int) -> dict[str, Any]:
         "wall_s": wall,
         "task_ms": 1e3 * float(task_s.mean()),
         "utilisation": float(task_s.sum()) / (wall * n_workers),
+        "startup_s": first - t0,
+        "overhead_ms": 1e3 * ((last - first) * n_workers - float(task_s.sum())) / runs,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "rss_after_fifth_mb": fifth[0] / 1024,
         "rss_end_mb": samples[-1][1] / 1024,
         "tree_peak_mb": max(tree for _, _, tree in samples) / 1024,
         "tree_cpu_s": sum(watch.cpu.values()),
     }
-
-
-def bare(runs: int, years: float) -> float:
-    """Seconds per run of ``ci_sim.run`` in a plain loop (the same seeds as the sweep)."""
-    import ci_sim
-    from ci_sim.sweep import derive_seeds
-
-    seeds = derive_seeds(2026, runs)
-    ci_sim.run("default", seed=seeds[0], years=years, record_organisations=False)  # warm up
-    t0 = time.perf_counter()
-    for seed in seeds:
-        ci_sim.run("default", seed=seed, years=years, record_organisations=False)
-    return (time.perf_counter() - t0) / runs
 
 
 # --- the parent: run children, compare ----------------------------------------------
@@ -208,18 +203,6 @@ def _in_child(args: list[str]) -> dict[str, Any]:
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     _TREE_CPU.append(result.get("tree_cpu_s", _children_cpu() - kids0))
     return result
-
-
-def _in_child_bare(runs: int, years: float) -> float:
-    kids0 = _children_cpu()
-    out = subprocess.run(
-        [sys.executable, __file__, "--bare", str(runs), str(years)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    _TREE_CPU.append(_children_cpu() - kids0)
-    return json.loads(out)["s_per_run"]
 
 
 def _cpu_mark() -> tuple[float, float, float, float] | None:
@@ -261,14 +244,10 @@ def main() -> None:
     parser.add_argument("--engines", default=",".join(ENGINES), help="comma-separated")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--child", nargs=4, metavar=("ENGINE", "RUNS", "YEARS", "WORKERS"))
-    parser.add_argument("--bare", nargs=2, metavar=("RUNS", "YEARS"))
     args = parser.parse_args()
     if args.child:
         engine, runs, years, workers = args.child
         print(json.dumps(child(engine, int(runs), float(years), int(workers))))
-        return
-    if args.bare:
-        print(json.dumps({"s_per_run": bare(int(args.bare[0]), float(args.bare[1]))}))
         return
 
     engines = [e for e in args.engines.split(",") if e]
@@ -288,19 +267,9 @@ def main() -> None:
             f"  {engine:<6} {r['wall_s']:7.1f} s  {args.runs / r['wall_s']:6.2f} runs/s", flush=True
         )
     overhead = {}
-    one_bare = _in_child_bare(args.overhead_runs, ONE_STEP_YEARS)
-    small = max(2, args.overhead_runs // 4)
     for engine in engines:
-        times = {}
-        for n in (small, args.overhead_runs):
-            r = _in_child([engine, str(n), str(ONE_STEP_YEARS), str(args.workers)])
-            times[n] = r["wall_s"]
-        slope = (times[args.overhead_runs] - times[small]) / (args.overhead_runs - small)
-        overhead[engine] = {
-            "startup_s": times[small] - slope * small,
-            "s_per_run_x_workers": slope * r["workers"],
-            "overhead_ms": 1e3 * (slope * r["workers"] - one_bare),
-        }
+        r = _in_child([engine, str(args.overhead_runs), str(ONE_STEP_YEARS), str(args.workers)])
+        overhead[engine] = {k: r[k] for k in ("overhead_ms", "startup_s", "task_ms")}
     end, cpu1 = _cpu_mark(), _self_cpu()
     took = time.perf_counter() - t_start
 
@@ -320,12 +289,18 @@ def main() -> None:
             f"  {r['rss_after_fifth_mb']:13.0f}  {r['tree_peak_mb']:12.0f}"
         )
     print(
-        f"\nper-run overhead: sweeps of {small} and {args.overhead_runs} one-step runs; slope "
-        f"x workers - bare ci_sim.run of one step ({1e3 * one_bare:.1f} ms); intercept = start"
+        f"\nper-run overhead: {args.overhead_runs} one-step runs (the model takes "
+        f"{overhead.get('serial', {}).get('task_ms', float('nan')):.1f} ms); start-up = until "
+        "the first run starts;\noverhead = ((end of last run - start of first) x workers - "
+        "time in runs) / runs"
     )
     print("engine   overhead ms/run  start-up s")
     for engine, o in overhead.items():
         print(f"{engine:<8} {o['overhead_ms']:15.1f}  {o['startup_s']:10.1f}")
+    print("(the same on the 1,000-run sweeps above, start-up excluded:", end="")
+    for engine, r in results.items():
+        print(f" {engine} {r['overhead_ms']:.1f} ms", end="")
+    print(")")
     load = None
     if start and end:
         wall = end[3] - start[3]
