@@ -40,6 +40,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from ci_sim.cli_teaching import add_parsers as add_teaching_parsers
+from ci_sim.experiments.cli import COMMANDS as EXPERIMENT_COMMANDS
+from ci_sim.experiments.cli import add_parsers as add_experiment_parsers
 from ci_sim.params import Params
 from ci_sim.report import plot_conditions, run_title, summary_text
 from ci_sim.runner import run
@@ -55,7 +57,16 @@ PROG = "ci-sim"
 USAGE_ERROR = 2
 IO_ERROR = 1
 #: Subcommands; a command line that starts with none of them means ``run``.
-COMMANDS = ("run", "scenarios", "validate", "claims", "check-patterns", "app", "teach-figures")
+COMMANDS = (
+    "run",
+    "scenarios",
+    "validate",
+    "claims",
+    "check-patterns",
+    "app",
+    "teach-figures",
+    *EXPERIMENT_COMMANDS,
+)
 #: Width to which ``scenarios show`` wraps the meta text.
 TEXT_WIDTH = 88
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -124,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_claims_parser(sub)
     add_patterns_parser(sub)
     add_teaching_parsers(sub)
+    add_experiment_parsers(sub)
     return parser
 
 
