@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean
+.PHONY: run test test-slow lint format bench clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (install Python 3.12, e.g. 'pyenv install 3.12')"; exit 2; }
@@ -18,8 +18,11 @@ $(STAMP): $(BIN)/python pyproject.toml
 run: $(STAMP)  ## set up and run the default scenario into out/default
 	$(BIN)/ci-sim run default --out out/default
 
-test: $(STAMP)  ## set up and run the test suite
-	$(BIN)/python -m pytest -q
+test: $(STAMP)  ## set up and run the test suite (without the slow fuzz and long runs)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+test-slow: $(STAMP)  ## only the slow tests: 1,000-example fuzzers and 10,000-step runs
+	$(BIN)/python -m pytest -q -m slow
 
 lint: $(STAMP)
 	$(BIN)/ruff check ci_sim tests benchmarks
