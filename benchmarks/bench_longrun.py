@@ -17,9 +17,9 @@ long runs) and reports:
   (``ci_sim.run`` at its own length), measured in the same process;
 * resident memory (RSS) after the build and at the end, and ``tracemalloc``'s count of
   Python memory the model holds at step 2,000 and at the end, with the
-  ``DataCollector`` rows and events (outputs that grow by design) dropped at each
-  checkpoint. Tracing is switched on only for that second pass so that it does not
-  slow the timed one.
+  ``DataCollector`` rows and step column and the events (outputs that grow by design,
+  32 bytes a step for the step column alone) dropped at each checkpoint. Tracing is
+  switched on only for that second pass so that it does not slow the timed one.
 
 The per-step invariant checks live in ``tests/test_hardening_longrun.py``
 (``make test-slow``). Figures are noisy on a shared 2-core machine: compare ratios.
@@ -102,6 +102,7 @@ def traced_run(scenario: str, steps: int, seed: int) -> dict[str, Any]:
             if step % first == 0:
                 for values in model.datacollector.model_vars.values():
                     values.clear()
+                getattr(model.datacollector, "_collection_steps", []).clear()
                 model.events.clear()
                 held[step] = tracemalloc.get_traced_memory()[0]
     finally:

@@ -198,8 +198,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     def write(folder: Path) -> list[Path]:
         return [*result.save(folder), plot_conditions(result, folder / RUN_FILES[-1])]
 
+    summary = summary_text(result)  # before writing: a failure here leaves out as it was
     paths = replace_folder(out, write)
-    print(summary_text(result))
+    print(summary)
     print("Wrote:")
     for path in paths:
         print(f"  {path}")
@@ -276,7 +277,9 @@ def replace_folder(out: Path, write: Callable[[Path], list[Path]]) -> list[Path]
             moved = False
         shutil.rmtree(stage, ignore_errors=True)
         raise
-    if moved:
+    if moved and old.is_symlink():  # --out was a link to a folder: drop the old link only
+        old.unlink()
+    elif moved:
         shutil.rmtree(old, ignore_errors=True)
     return [out / path.relative_to(stage) for path in written]
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 import warnings
 from pathlib import Path
 
@@ -276,6 +278,52 @@ def test_sigint_in_a_real_process_exits_130_with_one_line(tmp_path) -> None:
     assert proc.stderr == "ci-sim: interrupted\n"
     assert proc.stdout == ""
     assert folder_state(out) == dict.fromkeys(RUN_FILES, "old")
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` (Linux ``/proc/<pid>/task/*/children``)."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        here = todo.pop()
+        for children in Path(f"/proc/{here}/task").glob("*/children"):
+            try:
+                kids = {int(k) for k in children.read_text().split()}
+            except OSError:
+                continue
+            todo.extend(kids - found)
+            found |= kids
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_ctrl_c_during_a_parallel_sweep_is_one_line_from_every_process(tmp_path) -> None:
+    """Ctrl-C reaches the whole process group: the parent and its worker processes."""
+    out = tmp_path / "patterns"
+    argv = ["check-patterns", "--seeds", "7", "--processes", "2", "--out", str(out)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ci_sim.cli", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        for _ in range(600):  # wait until the workers run (forkserver, tracker, 2 workers)
+            if len(_descendants(proc.pid)) >= 4:
+                break
+            time.sleep(0.1)
+        time.sleep(0.5)
+        os.killpg(proc.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
+        out_text, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == INTERRUPTED, err
+    assert err == "ci-sim: interrupted\n"
+    assert out_text == ""
+    assert not out.exists()
 
 
 # --- broken pipe ----------------------------------------------------------------------------
