@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean browser
+.PHONY: run test test-slow lint format bench clean browser
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (install Python 3.12, e.g. 'pyenv install 3.12')"; exit 2; }
@@ -18,8 +18,11 @@ $(STAMP): $(BIN)/python pyproject.toml
 run: $(STAMP)  ## set up and run the default scenario into out/default
 	$(BIN)/ci-sim run default --out out/default
 
-test: $(STAMP) browser  ## set up and run the test suite
-	$(BIN)/python -m pytest -q
+test: $(STAMP) browser  ## set up and run the test suite (without the slow fuzz and long runs)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+test-slow: $(STAMP)  ## only the slow tests: 1,000-example fuzzers, 10,000-step runs, step size
+	$(BIN)/python -m pytest -q -m slow
 
 browser:  ## best effort: Debian's chromium for the real-browser test (skipped without it)
 	@command -v chromium >/dev/null 2>&1 || { \

@@ -21,6 +21,9 @@ Subcommands:
 
 Every invalid input (an unknown scenario or key, a value out of range, a malformed
 option) ends with one line ``ci-sim: error: <message>`` on stderr and exit code 2.
+Ctrl-C stops with one line ``ci-sim: interrupted`` and exit code 130; what was written
+before stays as it was. ``ci-sim run`` writes its files into a fresh folder and then
+swaps it for the old one, so an output folder always holds the files of one run.
 """
 
 from __future__ import annotations
@@ -32,10 +35,11 @@ import json
 import math
 import os
 import re
+import secrets
+import shutil
 import sys
 import textwrap
-import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -50,12 +54,17 @@ from ci_sim.scenarios import (
     list_scenarios,
     load_scenario,
     parse_assignment,
+    read_toml_text,
     scenario_dir,
 )
 
 PROG = "ci-sim"
 USAGE_ERROR = 2
 IO_ERROR = 1
+#: Exit code after Ctrl-C (128 + SIGINT), as shells use.
+INTERRUPTED = 130
+#: The files ``ci-sim run`` writes into its output folder.
+RUN_FILES = ("metrics.csv", "organisations.csv", "events.csv", "params.json", "conditions.png")
 #: Subcommands; a command line that starts with none of them means ``run``.
 COMMANDS = (
     "run",
@@ -84,6 +93,36 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+def seed_arg(text: str) -> int:
+    """Parse ``--seed``: a whole number from 0.
+
+    Raises:
+        argparse.ArgumentTypeError: for anything else.
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a whole number (allowed: 0, 1, 2, ...)"
+        ) from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative (allowed: 0, 1, 2, ...)")
+    return value
+
+
+def out_arg(text: str) -> Path:
+    """Parse ``--out``: a folder path that is not empty (``""`` would mean here).
+
+    Raises:
+        argparse.ArgumentTypeError: for an empty or blank path.
+    """
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "empty path; name a folder, e.g. --out out/my_run (the current folder is refused)"
+        )
+    return Path(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser of the ``ci-sim`` command and its subcommands."""
     parser = _Parser(prog=PROG, description="Agent-based simulation of Collective Impact.")
@@ -95,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="default",
         help=f"built-in name ({', '.join(list_scenarios())}) or a .toml path",
     )
-    cmd.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    cmd.add_argument("--seed", type=seed_arg, default=0, help="random seed, from 0 (default 0)")
     cmd.add_argument("--years", type=float, help="run length, overrides simulation.years")
     cmd.add_argument(
         "--set",
@@ -105,7 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="override a parameter, e.g. --set backbone.sunset_year=8 (repeatable)",
     )
-    cmd.add_argument("--out", type=Path, help="output folder (default out/<scenario>)")
+    cmd.add_argument(
+        "--out",
+        type=out_arg,
+        help="output folder, replaced as a whole (default out/<scenario>-seed<seed>)",
+    )
     cmd.set_defaults(func=cmd_run)
 
     scen = sub.add_parser(
@@ -165,15 +208,99 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     """
     overrides = overrides_from(args.assignments)
+    out = args.out if args.out is not None else default_out(args.scenario, args.seed)
+    check_out_folder(out)  # before the run, not after it
     result = run(args.scenario, seed=args.seed, years=args.years, overrides=overrides)
-    out = args.out if args.out is not None else Path("out") / Path(args.scenario).stem
     title = run_title(result, args.scenario, overrides)
-    paths = [*result.save(out), plot_conditions(result, out / "conditions.png", title)]
-    print(summary_text(result, args.scenario, overrides))
+
+    def write(folder: Path) -> list[Path]:
+        return [*result.save(folder), plot_conditions(result, folder / RUN_FILES[-1], title)]
+
+    # the summary comes before writing: a failure there leaves the folder as it was
+    summary = summary_text(result, args.scenario, overrides)
+    paths = replace_folder(out, write)
+    print(summary)
     print("Wrote:")
     for path in paths:
         print(f"  {path}")
     return 0
+
+
+def default_out(scenario: str, seed: int) -> Path:
+    """Return the default output folder of a run: ``out/<scenario>-seed<seed>``."""
+    return Path("out") / f"{Path(scenario).stem}-seed{seed}"
+
+
+def check_out_folder(out: Path) -> None:
+    """Refuse an output folder whose replacement could lose files that are not a run's.
+
+    ``out`` may be absent, empty, or hold only :data:`RUN_FILES`.
+
+    Raises:
+        ScenarioError: when ``out`` is a file, the current folder (or holds it), or a
+            folder with other files.
+    """
+    if not os.path.lexists(out):
+        return
+    if not out.is_dir():
+        raise ScenarioError(f"--out {out}: is a file, not a folder")
+    here = Path.cwd().resolve()
+    if out.resolve() in (here, *here.parents):
+        raise ScenarioError(
+            f"--out {out}: is the current folder or holds it; a run replaces its output "
+            "folder as a whole, so name a subfolder such as out/my_run"
+        )
+    foreign = sorted(entry.name for entry in out.iterdir() if entry.name not in RUN_FILES)
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (
+            f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+        )
+        raise ScenarioError(
+            f"--out {out}: the folder holds files a run did not write ({shown}); a run "
+            "replaces its output folder as a whole, so name another folder or empty this one"
+        )
+
+
+def replace_folder(out: Path, write: Callable[[Path], list[Path]]) -> list[Path]:
+    """Write a folder's files as a set: into a fresh sibling folder, then swap it in.
+
+    ``write(folder)`` writes every file into ``folder`` and returns their paths. Only
+    when it has finished is the old ``out`` moved aside, the new folder renamed to
+    ``out`` and the old one removed. An error or Ctrl-C while writing leaves ``out`` as
+    it was, so ``out`` never holds a mix of two runs' files or a run's leftovers.
+
+    Returns:
+        The written paths, inside ``out``.
+
+    Raises:
+        ScenarioError: as :func:`check_out_folder`.
+        OSError: when a folder cannot be created or renamed.
+    """
+    out = Path(os.path.normpath(out))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tag = f"{os.getpid()}-{secrets.token_hex(4)}"
+    stage = out.parent / f".{out.name}.partial-{tag}"
+    old = out.parent / f".{out.name}.old-{tag}"
+    stage.mkdir()
+    moved = False
+    try:
+        written = write(stage)
+        check_out_folder(out)
+        if os.path.lexists(out):
+            os.rename(out, old)
+            moved = True
+        os.rename(stage, out)
+    except BaseException:
+        if moved and not os.path.lexists(out):
+            os.rename(old, out)
+            moved = False
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    if moved and old.is_symlink():  # --out was a link to a folder: drop the old link only
+        old.unlink()
+    elif moved:
+        shutil.rmtree(old, ignore_errors=True)
+    return [out / path.relative_to(stage) for path in written]
 
 
 # --- scenarios ------------------------------------------------------------------------
@@ -244,8 +371,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def _read_raw(path: Path) -> dict[str, Any]:
     """Return the raw TOML of a file that already loaded as a scenario."""
-    with path.open("rb") as fh:
-        return tomllib.load(fh)
+    return read_toml_text(path)
 
 
 def _paragraph(text: str) -> str:
@@ -451,7 +577,7 @@ def add_patterns_parser(sub: Any) -> None:
         "pass/fail table and write patterns.md with a figure per pattern into --out.",
     )
     cmd.add_argument("--seeds", type=int, default=30, help="paired seeds per comparison")
-    cmd.add_argument("--out", type=Path, default=Path("out/patterns"), help="report folder")
+    cmd.add_argument("--out", type=out_arg, default=Path("out/patterns"), help="report folder")
     cmd.add_argument("--processes", type=int, default=2, help="worker processes")
     cmd.add_argument("--alpha", type=float, default=0.01, help="significance level")
     cmd.set_defaults(func=cmd_check_patterns)
@@ -461,14 +587,21 @@ def cmd_check_patterns(args: argparse.Namespace) -> int:
     """Run the stylised-facts suite; exit 0 when every pattern passes, else 1.
 
     Raises:
-        ScenarioError: for fewer than 3 seeds or an alpha outside (0, 1).
+        ScenarioError: for an alpha outside (0, 1), or fewer seeds than a pattern needs
+            to pass at that alpha (at least 3).
     """
     from ci_sim import patterns
 
-    if args.seeds < 3:
-        raise ScenarioError(f"--seeds {args.seeds}: needs at least 3 paired seeds")
     if not 0 < args.alpha < 1:
         raise ScenarioError(f"--alpha {args.alpha}: allowed range above 0 to below 1")
+    needed = max(3, patterns.min_seeds(args.alpha))
+    if args.seeds < needed:
+        best = patterns.smallest_p_value(args.seeds)
+        raise ScenarioError(
+            f"--seeds {args.seeds}: needs at least {needed} paired seeds at alpha "
+            f"{args.alpha:g} (with {args.seeds} the smallest one-sided Wilcoxon p-value "
+            f"is {best:.3g}, so no pattern could pass)"
+        )
     results = patterns.check_patterns(args.seeds, max(1, args.processes), args.alpha)
     path = patterns.write_report(results, args.out, args.seeds)
     table = patterns.results_table(results)
@@ -488,7 +621,7 @@ def add_claims_parser(sub: Any) -> None:
         description="Scan ci_sim/, scenarios/ and tests/ for claim ids, write the coverage "
         "table (default docs/claims.md in the repository) and print a summary.",
     )
-    cmd.add_argument("--out", type=Path, help="output file (default <root>/docs/claims.md)")
+    cmd.add_argument("--out", type=out_arg, help="output file (default <root>/docs/claims.md)")
     cmd.add_argument(
         "--check",
         action="store_true",
@@ -566,6 +699,15 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
+def _fail_interrupted() -> int:
+    """Report Ctrl-C in one line on stderr and return :data:`INTERRUPTED`."""
+    try:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+    except OSError:  # stderr gone too
+        pass
+    return INTERRUPTED
+
+
 def _silence_stdout() -> None:
     """Point stdout at the null device so that the exit flush cannot fail again."""
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -586,12 +728,16 @@ def main(argv: list[str] | None = None) -> int:
     args_in = list(sys.argv[1:] if argv is None else argv)
     try:
         args = parser.parse_args(_with_default_command(args_in))
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return code
+    except KeyboardInterrupt:  # Ctrl-C: one line; files written before stay as they were
+        return _fail_interrupted()
     except (UsageError, ScenarioError) as exc:
         return _fail(str(exc), USAGE_ERROR)
-    except BrokenPipeError:  # e.g. ``ci-sim | head``: stop quietly, as Unix tools do
+    except BrokenPipeError:  # e.g. ``ci-sim scenarios | head -1``: the reader has enough
         _silence_stdout()
-        return IO_ERROR
+        return 0
     except OSError as exc:
         return _fail(f"cannot write output: {exc}", IO_ERROR)
     except SystemExit as exc:  # --help prints and exits with 0

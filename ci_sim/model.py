@@ -40,7 +40,9 @@ class CIModel(mesa.Model):
         record_organisations: bool = True,
     ) -> None:
         super().__init__(rng=rng)
-        self.params = params if params is not None else load_scenario("default")
+        if not isinstance(params, Params):  # None, a scenario name, a path or a mapping
+            params = load_scenario("default" if params is None else params)
+        self.params = params
         self.dt = 1.0 / self.params.simulation.steps_per_year
         self.record_organisations = record_organisations
         self.events: list[dict[str, Any]] = []

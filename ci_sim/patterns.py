@@ -400,6 +400,34 @@ def evaluate(
     )
 
 
+def smallest_p_value(seeds: int) -> float:
+    """Return the smallest p-value a one-sided exact Wilcoxon test over ``seeds`` pairs gives.
+
+    Under the null hypothesis each of the ``2**n`` sign patterns of the ranked paired
+    differences is equally likely; the most extreme one (every difference in the expected
+    direction) has probability ``2**-n``, so no data can give a smaller p-value.
+    Zero differences are dropped by the test and only make it larger.
+    """
+    return 0.5 ** max(int(seeds), 0)
+
+
+def min_seeds(alpha: float) -> int:
+    """Return the fewest paired seeds with which a pattern can pass at ``alpha``.
+
+    A pattern passes when ``p < alpha``; this is the smallest ``n`` with
+    :func:`smallest_p_value` ``(n) < alpha`` (7 at alpha 0.01, 5 at 0.05).
+
+    Raises:
+        ValueError: for an alpha outside (0, 1).
+    """
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha {alpha!r}: allowed range above 0 to below 1")
+    n = 1
+    while smallest_p_value(n) >= alpha:
+        n += 1
+    return n
+
+
 def check_patterns(
     seeds: int = 30,
     processes: int = 2,
@@ -407,7 +435,19 @@ def check_patterns(
     patterns: Sequence[Pattern] = PATTERNS,
     root_seed: int = ROOT_SEED,
 ) -> list[PatternResult]:
-    """Run every pattern over ``seeds`` paired seeds and return the results."""
+    """Run every pattern over ``seeds`` paired seeds and return the results.
+
+    Raises:
+        ValueError: for fewer seeds than :func:`min_seeds` ``(alpha)``: no pattern
+            could pass, whatever the model does.
+    """
+    needed = min_seeds(alpha)
+    if seeds < needed:
+        raise ValueError(
+            f"{seeds} paired seeds cannot reach alpha {alpha:g}: the smallest one-sided "
+            f"Wilcoxon p-value with {seeds} seeds is {smallest_p_value(seeds):.3g}; "
+            f"use at least {needed} seeds"
+        )
     run_seeds_ = derive_seeds(root_seed, seeds)
     tables = {
         key: run_seeds("default", run_seeds_, outcome, dict(overrides) or None, processes)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import math
+import numbers
+import operator
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,9 +15,95 @@ import numpy as np
 import pandas as pd
 
 from ci_sim.agents import Stance
+from ci_sim.metrics import REPORTERS
 from ci_sim.model import CIModel
 from ci_sim.params import Params
-from ci_sim.scenarios import load_scenario
+from ci_sim.scenarios import ScenarioError, load_scenario
+
+#: Slack when a year is compared with the first and last year of a run (float rounding).
+YEAR_TOLERANCE = 1e-9
+
+
+def _show(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 5] + "[...]"
+
+
+def _year_value(year: Any) -> float:
+    """Return ``year`` as a finite float (numpy scalars too).
+
+    Raises:
+        ValueError: for a bool, a non-number, NaN or an infinite year.
+    """
+    if isinstance(year, bool) or not isinstance(year, numbers.Real):
+        raise ValueError(
+            f"year {_show(year)}: expected a number of years, not {type(year).__name__}"
+        )
+    value = float(year)
+    if not math.isfinite(value):
+        raise ValueError(f"year {_show(year)}: expected a finite number of years")
+    return value
+
+
+def _years_list(years: Iterable[Any]) -> list[Any]:
+    if isinstance(years, str | bytes) or not isinstance(years, Iterable):
+        raise ValueError(f"years {_show(years)}: expected a list of years")
+    return list(years)
+
+
+def metric_names() -> list[str]:
+    """Return the columns of a run's metrics table: ``step``, ``year`` and every reporter."""
+    return ["step", "year", *REPORTERS]
+
+
+def check_metrics(names: Iterable[str], allowed: Iterable[str] | None = None) -> list[str]:
+    """Return ``names`` as a list if every one is a metric, else raise naming the allowed ones.
+
+    Call it before a batch of runs to fail fast on a typo rather than after the runs.
+
+    Args:
+        names: metric names, e.g. ``["systemic_change", "shared_will"]``.
+        allowed: the names allowed (default: :func:`metric_names`).
+
+    Raises:
+        ValueError: for a name that is not a metric (with the closest one, if any).
+    """
+    import difflib
+
+    if isinstance(names, str):
+        names = [names]
+    known = list(metric_names() if allowed is None else allowed)
+    out = list(names)
+    for name in out:
+        if name not in known:
+            hint = difflib.get_close_matches(str(name), [str(k) for k in known], n=1)
+            did = f"; did you mean {hint[0]!r}?" if hint else ""
+            raise ValueError(
+                f"unknown metric {_show(name)}{did} (allowed: {', '.join(map(str, known))})"
+            )
+    return out
+
+
+def check_seed(seed: Any) -> int | None:
+    """Return ``seed`` as a Python int (numpy integers too), or ``None``.
+
+    Raises:
+        ScenarioError: for a negative seed, a bool, or a seed that is not a whole number.
+    """
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or type(seed).__name__ == "bool_":
+        raise ScenarioError(f"seed = {seed!r}: expected a whole number from 0, or None")
+    try:
+        value = operator.index(seed)
+    except TypeError:
+        raise ScenarioError(
+            f"seed = {_show(seed)}: expected a whole number from 0, or None "
+            f"(not {type(seed).__name__})"
+        ) from None
+    if value < 0:
+        raise ScenarioError(f"seed = {value}: expected a whole number from 0, or None")
+    return value
 
 
 @dataclass(frozen=True)
@@ -37,10 +126,45 @@ class RunResult:
     seed: int | None
     provenance: dict[str, Any] = field(default_factory=dict)
 
-    def at_year(self, year: float) -> pd.Series:
-        """Return the metrics row closest to ``year``."""
-        i = (self.metrics["year"] - year).abs().idxmin()
-        return self.metrics.loc[i]
+    def at_year(self, year: float, metrics: Sequence[str] | None = None) -> pd.Series:
+        """Return the metrics row of the step closest to ``year``.
+
+        Args:
+            year: a year from 0 to the run's last year (``metrics["year"].max()``).
+            metrics: the columns to return (default: all).
+
+        Raises:
+            ValueError: for a year that is not a number, NaN, or outside the run, and
+                for an unknown metric name (the message lists the allowed ones).
+        """
+        row = self.metrics.loc[self._row_of(year)]
+        return row if metrics is None else row[check_metrics(metrics, self.metrics.columns)]
+
+    def at_years(
+        self, years: Sequence[float], metrics: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """Return one metrics row per year in ``years`` (index: the years asked for).
+
+        Raises:
+            ValueError: as :meth:`at_year`, for the first bad year or metric.
+        """
+        columns = list(self.metrics.columns)
+        if metrics is not None:
+            columns = check_metrics(metrics, columns)
+        asked = _years_list(years)
+        table = self.metrics.loc[[self._row_of(y) for y in asked], columns]
+        table.index = pd.Index([float(y) for y in asked], name="at_year")
+        return table
+
+    def _row_of(self, year: Any) -> int:
+        """Return the index of the row closest to ``year``, checking that it is in the run."""
+        y = _year_value(year)
+        last = float(self.metrics["year"].iloc[-1]) if len(self.metrics) else 0.0
+        if not -YEAR_TOLERANCE <= y <= last + YEAR_TOLERANCE:
+            raise ValueError(
+                f"year {_show(year)} is outside the run (allowed range: from 0 to {last:g})"
+            )
+        return int((self.metrics["year"] - y).abs().idxmin())
 
     def save(self, out: str | Path) -> list[Path]:
         """Write ``metrics.csv``, ``organisations.csv``, ``events.csv``, ``params.json``."""
@@ -80,9 +204,15 @@ def run(
     Raises:
         ci_sim.ScenarioError: for invalid scenarios or overrides.
     """
+    seed = check_seed(seed)
+    if overrides is not None and not isinstance(overrides, Mapping):
+        raise ScenarioError(
+            f"overrides = {_show(overrides)}: expected a mapping of dotted keys to values, "
+            "e.g. {'backbone.staff': 2}"
+        )
     extra = dict(overrides or {})
     if years is not None:
-        extra["simulation.years"] = float(years)
+        extra["simulation.years"] = years
     params = load_scenario(scenario, extra or None)
     model = CIModel(params, rng=seed, record_organisations=record_organisations)
     model.run_for(params.steps)

@@ -7,6 +7,8 @@ Everything that can go wrong with user input ends as a :class:`ScenarioError` (a
 from __future__ import annotations
 
 import difflib
+import functools
+import sys
 import tomllib
 from collections.abc import Mapping
 from importlib import resources
@@ -15,7 +17,7 @@ from typing import Annotated, Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from ci_sim.params import Params, _bounds
+from ci_sim.params import Params, _bounds, parameter_table
 
 
 class ScenarioError(ValueError):
@@ -35,10 +37,23 @@ def list_scenarios() -> list[str]:
     return sorted(p.stem for p in scenario_dir().glob("*.toml"))
 
 
+#: The UTF-8 byte-order mark that Windows editors such as Notepad put before the text.
+BOM = b"\xef\xbb\xbf"
+
+
+def read_toml_text(path: Path) -> dict[str, Any]:
+    """Parse a TOML file that may start with a UTF-8 byte-order mark.
+
+    Raises:
+        OSError, UnicodeDecodeError, tomllib.TOMLDecodeError: as reading and parsing do.
+    """
+    data = path.read_bytes()
+    return tomllib.loads(data.removeprefix(BOM).decode("utf-8"))
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        return read_toml_text(path)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
     except UnicodeDecodeError as exc:
@@ -47,6 +62,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ScenarioError(f"{path}: nested too deeply to be a scenario") from None
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read file: {exc.strerror}") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise ScenarioError(f"{path}: not a valid TOML value: {exc}") from None
 
 
 def _resolve_source(
@@ -56,9 +73,18 @@ def _resolve_source(
 
     A string ending in ``.toml`` (or naming an existing file) is a path, relative to
     ``base`` when given; any other string names a built-in scenario.
+
+    Raises:
+        ScenarioError: for an unknown name, an unreadable file or a value that is no
+            scenario at all (a number, a list ...).
     """
     if isinstance(scenario, Mapping):
         return _plain(scenario), "<mapping>", None
+    if not isinstance(scenario, str | Path):
+        raise ScenarioError(
+            f"scenario {_short(scenario)}: expected a built-in name, a .toml path, a mapping "
+            f"or Params, not {type(scenario).__name__}"
+        )
     text = str(scenario)
     path = Path(text)
     if base is not None and not path.is_absolute():
@@ -117,12 +143,44 @@ def _resolve_extends(
 
 
 def _plain(obj: Any) -> Any:
-    """Deep-copy mappings into plain dicts (lists copied too)."""
+    """Deep-copy mappings into plain dicts (lists copied too).
+
+    numpy scalars (``np.int64(10)``, ``np.float64``, ``np.bool_`` as ``np.arange`` and
+    pandas give them) become the Python numbers they hold, and numpy arrays become
+    lists, so that they are accepted wherever a Python value is.
+    """
     if isinstance(obj, Mapping):
         return {str(k): _plain(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
         return [_plain(v) for v in obj]
-    return obj
+    return _python_value(obj)
+
+
+def _python_value(obj: Any) -> Any:
+    """Return the Python value of a numpy scalar or array (duck-typed), else ``obj``."""
+    if type(obj).__module__ != "numpy" or not hasattr(obj, "tolist"):
+        return obj
+    try:
+        value = obj.tolist()
+    except (TypeError, ValueError):
+        return obj
+    return [_plain(v) for v in value] if isinstance(value, list) else value
+
+
+def _key_text(key: Any) -> str:
+    """Return a dotted key as written, or quoted when it is empty, blank or unprintable."""
+    text = str(key)
+    return text if text and text.isprintable() and text.strip() == text else repr(text)
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """Return ``repr(value)``, cut to ``limit`` characters (huge numbers, long lists)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long to print (sys.get_int_max_str_digits)
+        digits = value.bit_length() * 0.30103 if isinstance(value, int) else 0
+        text = f"<an int of about {digits:.0f} digits>" if digits else type(value).__name__
+    return text if len(text) <= limit else text[: limit - 5] + "[...]"
 
 
 def apply_overrides(
@@ -139,6 +197,11 @@ def apply_overrides(
         ScenarioError: a key path runs through a value that is not a table.
     """
     out = _plain(raw)
+    if overrides is not None and not isinstance(overrides, Mapping):
+        raise ScenarioError(
+            f"{source}: overrides must map dotted keys to values, e.g. "
+            f"{{'backbone.staff': 2}}, not {type(overrides).__name__}"
+        )
     for key, value in (overrides or {}).items():
         parts = str(key).split(".")
         node = out
@@ -197,7 +260,7 @@ def _describe(error: dict[str, Any]) -> tuple[str, str]:
     """Return the key path and one readable phrase for one pydantic error."""
     loc = tuple(p for p in error["loc"] if not str(p).startswith(("function-after", "tagged")))
     loc = tuple(p for p in loc if not _is_union_tag(p))
-    key = ".".join(str(p) for p in loc) or "<top level>"
+    key = ".".join(_key_text(p) for p in loc) or "<top level>"
     return key, _phrase(error, loc, key)
 
 
@@ -221,12 +284,12 @@ def _phrase(error: dict[str, Any], loc: tuple[Any, ...], key: str) -> str:
         text = str(ctx.get("error", error["msg"]))
         return text if key == "<top level>" or text.startswith(key) else f"{key}: {text}"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        return f"{key} = {got!r}: {error['msg'].lower()}{_range_text(loc)}"
+        return f"{key} = {_short(got)}: {error['msg'].lower()}{_range_text(loc)}"
     if kind == "missing":
         return f"{key}: required key is missing"
     if "expected" in ctx:
-        return f"{key} = {got!r}: allowed values are {ctx['expected']}"
-    return f"{key} = {got!r}: {error['msg']}{_range_text(loc)}"
+        return f"{key} = {_short(got)}: allowed values are {ctx['expected']}"
+    return f"{key} = {_short(got)}: {error['msg']}{_range_text(loc)}"
 
 
 def _range_text(loc: tuple[Any, ...]) -> str:
@@ -257,7 +320,7 @@ def _union_text(key: str, errors: list[dict[str, Any]]) -> str:
             loc = tuple(p for p in error["loc"] if not _is_union_tag(p))
             alternatives.append("a number" + _range_text(loc))
     got = errors[0].get("input")
-    return f"{key} = {got!r}: allowed values are " + ", or ".join(dict.fromkeys(alternatives))
+    return f"{key} = {_short(got)}: allowed values are " + ", or ".join(dict.fromkeys(alternatives))
 
 
 def validate(raw: Mapping[str, Any], source: str = "<mapping>") -> Params:
@@ -267,7 +330,7 @@ def validate(raw: Mapping[str, Any], source: str = "<mapping>") -> Params:
         ScenarioError: naming ``source``, the key path and what is allowed.
     """
     try:
-        return Params.model_validate(_plain(raw))
+        params = Params.model_validate(_plain(raw))
     except (TypeError, AttributeError, KeyError, RecursionError) as exc:  # last line of defence
         raise ScenarioError(f"{source}: invalid scenario ({type(exc).__name__}: {exc})") from None
     except ValidationError as exc:
@@ -279,6 +342,67 @@ def validate(raw: Mapping[str, Any], source: str = "<mapping>") -> Params:
             for key, errs in by_key.items()
         ]
         raise ScenarioError(f"{source}: " + "; ".join(lines)) from None
+    _check_divisors(params, source)
+    _check_run_length(params, source)
+    return params
+
+
+@functools.cache
+def _strict_keys() -> tuple[tuple[str, float | None], ...]:
+    """(key, high) of every float parameter whose range starts strictly above 0."""
+    rows = parameter_table()
+    return tuple((r["key"], r["high"]) for r in rows if r["low_strict"] and r["kind"] == "float")
+
+
+def _divisors(params: Params) -> list[tuple[str, float, float | None]]:
+    """Return (key, value, high) of every value whose range starts strictly above 0."""
+    out = []
+    for key, high in _strict_keys():
+        value: Any = params
+        for part in key.split("."):
+            value = getattr(value, part)
+        out.append((key, value, high))
+    for logic, profile in params.organisations.profiles.items():
+        if profile.size is not None:
+            out.append((f"organisations.profiles.{logic}.size", profile.size, None))
+    return out
+
+
+def _check_divisors(params: Params, source: str) -> None:
+    """Refuse subnormal values (e.g. ``5e-324``) where the range is "above 0".
+
+    Such values pass ``> 0`` but overflow as soon as the model divides by them.
+
+    Raises:
+        ScenarioError: naming the key and the smallest value allowed.
+    """
+    for key, value, high in _divisors(params):
+        if isinstance(value, float) and 0.0 < value < sys.float_info.min:
+            upper = f" to {high}" if high is not None else ""
+            raise ScenarioError(
+                f"{source}: {key} = {value!r}: too close to 0 to divide by (allowed range: "
+                f"from {sys.float_info.min:.4g}{upper})"
+            )
+
+
+def _check_run_length(params: Params, source: str) -> None:
+    """Refuse a run that would have no step (e.g. ``simulation.years = 0.01``).
+
+    A step is ``1 / simulation.steps_per_year`` years (a month by default); a run has
+    ``round(years * steps_per_year)`` of them.
+
+    Raises:
+        ScenarioError: naming ``simulation.years`` and the shortest run allowed.
+    """
+    sim = params.simulation
+    if params.steps >= 1:
+        return
+    raise ScenarioError(
+        f"{source}: simulation.years = {_short(sim.years)} gives 0 steps at "
+        f"{sim.steps_per_year} steps per year; a run needs at least one step of "
+        f"{1 / sim.steps_per_year:.4g} years (allowed range: above "
+        f"{0.5 / sim.steps_per_year:.4g}, i.e. half a step, to 200)"
+    )
 
 
 def load_scenario(
@@ -304,7 +428,7 @@ def load_scenario(
         raw = _resolve_extends(raw, source, path)
     if overrides:
         raw = apply_overrides(raw, overrides, source)
-        source = f"{source} with overrides {', '.join(map(str, overrides))}"
+        source = f"{source} with overrides {', '.join(map(_key_text, overrides))}"
     return validate(raw, source)
 
 
@@ -321,4 +445,8 @@ def parse_assignment(text: str) -> tuple[str, Any]:
         parsed = tomllib.loads(f"v = {value.strip()}")["v"]
     except tomllib.TOMLDecodeError:
         parsed = value.strip()
+    except ValueError as exc:  # a number TOML reads but Python refuses (> 4300 digits)
+        raise ScenarioError(
+            f"--set {_key_text(key.strip())}: cannot read the value: {exc}"
+        ) from None
     return key.strip(), parsed

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import tomllib
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -70,8 +71,15 @@ def test_no_arguments_runs_default_into_out(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main([]) == 0
     for name in OUTPUTS:
-        assert (tmp_path / "out" / "default" / name).is_file()
+        assert (tmp_path / "out" / "default-seed0" / name).is_file()
     assert capsys.readouterr().err == ""
+
+
+def test_make_run_writes_out_default_as_the_readme_says():
+    makefile = (Path(__file__).parent.parent / "Makefile").read_text()
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    assert "ci-sim run default --out out/default\n" in makefile
+    assert "into out/default" in readme and "`out/default/`" in readme
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ import json
 import math
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from ci_sim.cli import _toml_key as _key
 from ci_sim.cli import toml_value
 from ci_sim.logics import Logic
 from ci_sim.params import parameter_table
-from ci_sim.scenarios import apply_overrides, scenario_dir
+from ci_sim.scenarios import BOM, apply_overrides, scenario_dir
 from tests.property import valid_overrides
 
 FUZZ = settings(
@@ -461,6 +461,88 @@ def test_bad_extends_raises_scenario_error_naming_the_file(case: Case, scratch: 
     check(case, scratch)
 
 
+#: Number literals TOML reads but no parameter can hold (or Python cannot even convert).
+EXTREME_LITERALS = (
+    "9" * 5000,
+    "-" + "9" * 5000,
+    "1e999",
+    "-1e999",
+    "inf",
+    "-inf",
+    "nan",
+    "5e-324",
+    "-5e-324",
+    "2.2250738585072014e-309",
+)
+#: Positive subnormal literals: allowed from 0, refused where the range is above 0.
+SUBNORMAL = ("5e-324", "2.2250738585072014e-309")
+
+
+@st.composite
+def extreme_number(draw: st.DrawFn) -> Case:
+    """A numeric parameter set to a huge, infinite, NaN or subnormal number literal."""
+    key = draw(st.sampled_from(sorted(RANGED)))
+    literal = draw(st.sampled_from(EXTREME_LITERALS))
+    *tables, name = key.split(".")
+    text = f"[{'.'.join(tables)}]\n{name} = {literal}\n"
+    kind, _, _, strict = RANGED[key]
+    if kind == "float" and not strict and literal in SUBNORMAL:  # tiny but allowed
+        return Case(text, kind=f"subnormal {key}={literal}")
+    names = () if len(literal) > 4300 else (key,)  # tomllib cannot say where 5000 digits are
+    return Case(text, True, names, kind=f"extreme_number {key}={literal[:12]}")
+
+
+def with_bom(case: Case) -> Case:
+    """The same case saved with a UTF-8 byte-order mark, as Notepad saves files."""
+    data = case.text if isinstance(case.text, bytes) else case.text.encode("utf-8")
+    return replace(case, text=BOM + data, kind=f"BOM + {case.kind}")
+
+
+#: Every kind of file the fuzz draws.
+ALL_CASES = st.one_of(
+    random_content(),
+    damaged_text(),
+    wrong_type(),
+    out_of_range(),
+    nested_out_of_range(),
+    unknown_key(),
+    list_for_table(),
+    bad_extends(),
+    extreme_number(),
+)
+
+
+@FUZZ
+@given(case=extreme_number())
+def test_extreme_numbers_raise_scenario_error_naming_the_key(case: Case, scratch: Path) -> None:
+    check(case, scratch)
+
+
+@settings(FUZZ, max_examples=100)
+@given(case=ALL_CASES.map(with_bom))
+def test_files_with_a_byte_order_mark_keep_the_contract(case: Case, scratch: Path) -> None:
+    check(case, scratch)
+
+
+@settings(FUZZ, max_examples=50)
+@given(raw=valid_raw())
+def test_valid_file_with_a_byte_order_mark_loads_as_without(
+    raw: dict[str, Any], scratch: Path
+) -> None:
+    folder = new_dir(scratch)
+    plain, bom = folder / "plain.toml", folder / "bom.toml"
+    plain.write_text(toml_text(raw), encoding="utf-8")
+    bom.write_bytes(BOM + toml_text(raw).encode("utf-8"))
+    assert load_scenario(bom) == load_scenario(plain)
+
+
+@pytest.mark.slow
+@settings(FUZZ, max_examples=1000, derandomize=False)
+@given(case=st.one_of(ALL_CASES, ALL_CASES.map(with_bom)))
+def test_scenario_file_fuzz_1000_examples(case: Case, scratch: Path) -> None:
+    check(case, scratch)
+
+
 # --- examples the fuzz tests found ----------------------------------------------------
 
 
@@ -561,7 +643,7 @@ def one_change(draw: st.DrawFn) -> tuple[str, Any]:
     if kind == "int":
         value: Any = draw(st.integers(int(low), int(high)))
     else:
-        value = draw(st.floats(low, high, exclude_min=strict))
+        value = draw(st.floats(low, high, exclude_min=strict, allow_subnormal=not strict))
     assume(value != default[key])
     # cross-field rules: effort shares are normalised together; the sunset follows the start
     assume(not key.startswith("backbone.effort."))
