@@ -32,16 +32,18 @@ def outcomes(focus: str | None) -> pd.DataFrame:
     return run_seeds("default", SEEDS, OUTCOME, overrides=overrides, processes=2)
 
 
-#: What each single-task focus starves: outcomes carried by the other tasks.
+#: What each single-task focus starves: outcomes carried by the other tasks (round 2,
+#: validation seeds root 4). An anchoring-through-relations focus starves nothing we can
+#: show at year 11.9, and a relationship focus does not starve change leaders (it even
+#: has more, n.s.): these are round-2 findings (docs/patterns.md, issue-7 note).
 STARVED = {
-    "develop_relations": ["resource_flows", "change_leaders", "practices"],
+    "develop_relations": ["resource_flows", "practices"],
     "develop_capabilities": ["mean_trust", "resource_flows", "change_leaders"],
     "anchor_capabilities": ["mean_trust", "change_leaders", "practices"],
-    "anchor_relations": ["mean_trust", "resource_flows", "practices"],
 }
 
 
-@pytest.mark.parametrize("focus", TASKS)
+@pytest.mark.parametrize("focus", sorted(STARVED))
 def test_single_task_focus_starves_the_other_tasks(focus):
     for metric in STARVED[focus]:
         col = f"{metric}@11.9"
@@ -49,13 +51,13 @@ def test_single_task_focus_starves_the_other_tasks(focus):
         assert e.mean_diff < 0 and e.p_value < 0.01, (focus, metric, str(e))
 
 
-@pytest.mark.parametrize("focus", TASKS)
+@pytest.mark.parametrize("focus", ["develop_capabilities", "anchor_capabilities"])
 def test_balance_beats_any_single_task_focus(focus):
-    """Systemic change at the end of the run is lower with any single-task focus.
+    """Systemic change at the end of the run is lower with a capability-only focus.
 
-    The relationship focus leads in the early years (relations come first, C4.1) and
-    falls behind later; its effect at the end is moderate (d_z about -0.4), hence 40
-    seeds.
+    Round-2 finding (not tuned away): a relationship-only focus (-0.008, p 0.25) and an
+    anchoring-through-relations focus (+0.021, p 0.1) are not worse than balance at year
+    15 on these 40 seeds; relations carry leadership and will, which carry the rest.
     """
     col = "systemic_change@15"
     e = paired_effect(outcomes(None)[col], outcomes(focus)[col])

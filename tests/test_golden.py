@@ -15,10 +15,11 @@ def test_default_seed42_matches_golden_trajectory():
 
 
 def test_golden_trajectory_shows_the_documented_arc():
-    """The pinned run itself tells the story the default scenario promises (C3.7)."""
-    g = pd.read_csv(PATH).set_index("year")
+    """The pinned run itself tells the story the default scenario promises (C3.7), read
+    from a fresh run of the model, not from the pinned file: a slow start, a rise, local
+    leadership built before the sunset, and change that holds after it."""
+    g = trajectory().set_index("year")
     assert g.loc[2, "systemic_change"] - g.loc[0, "systemic_change"] < 0.15  # slow start
     assert g.loc[11, "systemic_change"] > g.loc[2, "systemic_change"] + 0.2
-    assert (
-        g.loc[1:11, "backbone_present"].eq(1).all() and g.loc[12:, "backbone_present"].eq(0).all()
-    )
+    assert g.loc[12, "local_leadership"] > 2 * g.loc[1, "local_leadership"]
+    assert g.loc[15, "systemic_change"] >= 0.9 * g.loc[11, "systemic_change"]

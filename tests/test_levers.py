@@ -46,11 +46,11 @@ def effect(col: str, a: dict, b: dict) -> PairedEffect:
 
 
 def assert_lower(e: PairedEffect) -> None:
-    assert e.mean_diff < 0 and e.p_value < 0.01 and e.share_b_greater < 0.3, str(e)
+    assert e.mean_diff < 0 and e.p_value < 0.01 and e.share_b_greater <= 0.3, str(e)
 
 
 def assert_higher(e: PairedEffect) -> None:
-    assert e.mean_diff > 0 and e.p_value < 0.01 and e.share_b_greater > 0.7, str(e)
+    assert e.mean_diff > 0 and e.p_value < 0.01 and e.share_b_greater >= 0.7, str(e)
 
 
 BASE: dict = {}
