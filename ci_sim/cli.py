@@ -51,7 +51,7 @@ PROG = "ci-sim"
 USAGE_ERROR = 2
 IO_ERROR = 1
 #: Subcommands; a command line that starts with none of them means ``run``.
-COMMANDS = ("run", "scenarios", "validate", "claims", "check-patterns")
+COMMANDS = ("run", "scenarios", "validate", "claims", "check-patterns", "ablate", "screen")
 #: Width to which ``scenarios show`` wraps the meta text.
 TEXT_WIDTH = 88
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -119,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_validate)
     add_claims_parser(sub)
     add_patterns_parser(sub)
+    __import__("ci_sim.cli_validation").cli_validation.add_parsers(sub)
     return parser
 
 
