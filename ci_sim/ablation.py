@@ -16,6 +16,7 @@ the model (optionally in worker processes; results do not depend on the number).
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -349,6 +350,8 @@ class Ablation:
         years: the years read.
         run_years: the length of every run.
         arms: number of distinct arms run.
+        seconds: wall time of the runs, if measured.
+        workers: worker processes of the runs, if known.
     """
 
     raw: pd.DataFrame
@@ -358,6 +361,8 @@ class Ablation:
     years: tuple[float, ...]
     run_years: float
     arms: int
+    seconds: float | None = None
+    workers: int | None = None
 
 
 def ablate(
@@ -394,9 +399,52 @@ def ablate(
     configs = configurations(switches)
     arms, sides = plan(configs, levers, years[-1], scenario)
     run_list = derive_seeds(root, seeds)
+    start = time.monotonic()
     raw = run_arms(arms, run_list, years, OUTCOMES, scenario, workers, progress)
+    seconds = time.monotonic() - start
     effects = effects_table(raw, sides, years, OUTCOMES, levers)
-    return Ablation(raw, effects, tuple(run_list), root, years, years[-1], len(arms))
+    return Ablation(
+        raw, effects, tuple(run_list), root, years, years[-1], len(arms), seconds, workers
+    )
+
+
+def save_runs(result: Ablation, path: Path) -> Path:
+    """Write the per-seed table of ``result`` (with its seed root and cost) as CSV."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = result.raw.assign(root=result.root, seconds=result.seconds, workers=result.workers)
+    table.to_csv(path, index=False)
+    return path
+
+
+def load_runs(
+    path: Path,
+    scenario: str | Path | Mapping[str, Any] = "default",
+    levers: Sequence[Lever] = LEVERS,
+) -> Ablation:
+    """Rebuild an :class:`Ablation` from a table written by :func:`save_runs`.
+
+    Raises:
+        ScenarioError: when the file cannot be read or is not such a table.
+    """
+    try:
+        raw = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise ScenarioError(f"{path}: cannot read the runs table: {exc}") from None
+    need = {"config", "arm", "seed", "root"}
+    years = sorted({float(c.split("@")[1]) for c in raw.columns if "@" in c})
+    if not need <= set(raw.columns) or not years or raw.empty:
+        raise ScenarioError(f"{path}: not a table written by `ci-sim ablate` (columns {need})")
+    switches = [c.removesuffix(" off") for c in dict.fromkeys(raw["config"]) if c != ALL_ON]
+    arms, sides = plan(configurations(switches), levers, years[-1], scenario)
+    root = int(raw["root"].iloc[0])
+    cost = {k: raw[k].iloc[0] if k in raw.columns else None for k in ("seconds", "workers")}
+    raw = raw.drop(columns=["root", *[k for k in cost if k in raw.columns]])
+    effects = effects_table(raw, sides, years, OUTCOMES, levers)
+    first = raw[(raw["config"] == arms[0].config) & (raw["arm"] == arms[0].key)]
+    seeds = tuple(int(s) for s in first["seed"])
+    seconds = None if pd.isna(cost["seconds"]) else float(cost["seconds"])
+    workers = None if pd.isna(cost["workers"]) else int(cost["workers"])
+    return Ablation(raw, effects, seeds, root, tuple(years), years[-1], len(arms), seconds, workers)
 
 
 # --- report ---------------------------------------------------------------------------
@@ -502,16 +550,28 @@ def render_markdown(
     result: Ablation,
     figure: str | None,
     command: str,
-    seconds: float | None = None,
     levers: Sequence[Lever] = LEVERS,
+    runs_file: str | None = None,
 ) -> str:
-    """Return the text of ``docs/ablation.md`` for ``result``."""
+    """Return the text of ``docs/ablation.md`` for ``result``.
+
+    Args:
+        result: the ablation.
+        figure: path of the figure relative to the report, or ``None``.
+        command: the command line that regenerates the report.
+        levers: the levers, in report order.
+        runs_file: path of the per-seed runs table relative to the report, if any.
+    """
     eff = result.effects
     years = result.years
     mid = years[len(years) // 2]
     n = len(result.seeds)
     configs = list(dict.fromkeys(eff["config"]))
-    cost = f" in {seconds / 60:.1f} min" if seconds is not None else ""
+    cost = ""
+    if result.seconds is not None:
+        cost = f" in {result.seconds / 60:.1f} min wall time" + (
+            f" with {result.workers} worker processes" if result.workers else ""
+        )
     out = [
         "# Ablation: which mechanisms carry the lever effects",
         "",
@@ -535,6 +595,13 @@ def render_markdown(
         f"- **Carries it (◆).** Switching a mechanism off flips the sign of the lever's "
         f"effect or shrinks it to less than {CARRY_RATIO:g} of the all-on effect. Where "
         f"the all-on effect's interval includes zero, a ◆ may be seed noise.",
+    ]
+    if runs_file:
+        out += [
+            f"- **Data.** Per-seed outcomes of every arm: [`{runs_file}`]({runs_file}); "
+            f"`ci-sim ablate --from-runs <that file>` rewrites this page without running."
+        ]
+    out += [
         "",
         "Levers:",
         "",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -338,6 +339,8 @@ class Screen:
         morris: :func:`analyse` of ``effects``.
         seeds: the run seeds.
         root, year, trajectories, levels, design_seed: the settings.
+        seconds: wall time of the runs, if measured.
+        workers: worker processes of the runs, if known.
     """
 
     factors: tuple[Factor, ...]
@@ -354,6 +357,8 @@ class Screen:
     trajectories: int
     levels: int
     design_seed: int
+    seconds: float | None = None
+    workers: int | None = None
 
 
 def screen(
@@ -409,7 +414,9 @@ def screen(
             defaults[f.key] = defaults[f.key].astype(int)
     jobs = _jobs(defaults, ref_list, year, HEADLINE, OUTCOMES, "default")
     jobs += _jobs(values, run_list, year, HEADLINE, OUTCOMES, "default")
+    start = time.monotonic()
     done = dispatch(_point, jobs, workers, progress)
+    seconds = time.monotonic() - start
     reference = {k: float(v) for k, v in done[0].items()}
     effects = pd.DataFrame(done[1:])
     morris = analyse(screened, x, effects, levels=levels, seed=design_seed)
@@ -428,6 +435,89 @@ def screen(
         trajectories,
         levels,
         design_seed,
+        seconds,
+        workers,
+    )
+
+
+SETTINGS = ("root", "year", "trajectories", "levels", "design_seed", "reference_seeds")
+COST = ("seconds", "workers")
+
+
+def save_points(result: Screen, path: Path) -> Path:
+    """Write the design points and their effects (row ``point = -1``: the defaults) as CSV.
+
+    The settings of the screen are written as constant columns, so that
+    :func:`load_points` can rebuild the result without running the model.
+    """
+    values = pd.concat(
+        [pd.DataFrame([{f.key: f.default for f in result.factors}]), result.values],
+        ignore_index=True,
+    )
+    effects = pd.concat([pd.DataFrame([result.reference]), result.effects], ignore_index=True)
+    table = pd.concat([values, effects], axis=1)
+    table.insert(0, "point", np.arange(-1, len(table) - 1))
+    for name in (*SETTINGS, *COST):
+        table[name] = getattr(result, name)
+    table["seeds"] = len(result.seeds)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(path, index=False)
+    return path
+
+
+def load_points(path: Path) -> Screen:
+    """Rebuild a :class:`Screen` from a table written by :func:`save_points`.
+
+    The Morris design is regenerated from the stored settings and must match the stored
+    values (else the constants or their ranges changed since the screen ran).
+
+    Raises:
+        ScenarioError: when the file cannot be read, is not such a table, or its design
+            no longer matches.
+    """
+    try:
+        table = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise ScenarioError(f"{path}: cannot read the design table: {exc}") from None
+    need = {"point", "seeds", *SETTINGS}
+    if not need <= set(table.columns) or len(table) < 2:
+        raise ScenarioError(f"{path}: not a table written by `ci-sim screen`")
+    first = table.iloc[0]
+    keys = [c for c in table.columns if c.startswith(PREFIX)]
+    screened = [f for f in factors()[0] if f.key in set(keys)]
+    if len(screened) != len(keys):
+        raise ScenarioError(f"{path}: its constants are no longer all screened constants")
+    trajectories, levels = int(first["trajectories"]), int(first["levels"])
+    design_seed = int(first["design_seed"])
+    x, values = design(screened, trajectories, levels, design_seed)
+    stored = table[table["point"] >= 0].reset_index(drop=True)
+    if len(stored) != len(values) or not np.allclose(
+        stored[values.columns].to_numpy(dtype=float), values.to_numpy(dtype=float)
+    ):
+        raise ScenarioError(f"{path}: the regenerated design differs from the stored one")
+    cols = [c for c in table.columns if ":" in c]
+    reference = {c: float(first[c]) for c in cols}
+    effects = stored[cols].reset_index(drop=True)
+    morris = analyse(screened, x, effects, levels=levels, seed=design_seed)
+    root = int(first["root"])
+    cost = {k: None if k not in table or pd.isna(first[k]) else first[k] for k in COST}
+    return Screen(
+        tuple(screened),
+        factors()[1],
+        x,
+        values,
+        effects,
+        reference,
+        morris,
+        tuple(derive_seeds(root, int(first["seeds"]))),
+        int(first["reference_seeds"]),
+        root,
+        float(first["year"]),
+        trajectories,
+        levels,
+        design_seed,
+        None if cost["seconds"] is None else float(cost["seconds"]),
+        None if cost["workers"] is None else int(cost["workers"]),
     )
 
 
@@ -473,14 +563,28 @@ def _pct(x: float) -> str:
 
 
 def render_markdown(
-    result: Screen, figure: str | None, command: str, seconds: float | None = None
+    result: Screen,
+    figure: str | None,
+    command: str,
+    points_file: str | None = None,
 ) -> str:
-    """Return the text of ``docs/sensitivity.md`` for ``result``."""
+    """Return the text of ``docs/sensitivity.md`` for ``result``.
+
+    Args:
+        result: the screen.
+        figure: path of the figure relative to the report, or ``None``.
+        command: the command line that regenerates the report.
+        points_file: path of the design table relative to the report, if any.
+    """
     k = len(result.factors)
     points = len(result.values)
     n = len(result.seeds)
     arms = len(_arms(HEADLINE)[0])
-    cost = f" in {seconds / 60:.1f} min" if seconds is not None else ""
+    cost = ""
+    if result.seconds is not None:
+        cost = f" in {result.seconds / 60:.1f} min wall time" + (
+            f" with {result.workers} worker processes" if result.workers else ""
+        )
     signs = sign_table(result)
     head = signs[signs["effect"].str.endswith(":systemic_change")]
     out = [
@@ -495,7 +599,7 @@ def render_markdown(
         f"rounded half up). At each of the {points} design points (plus the defaults) the "
         f"three headline lever effects on systemic change at year {result.year:g} are "
         f"measured as paired differences over the same {n} seeds ({arms} arms per point; "
-        f"{(points + 1) * arms * n} runs of {result.year:g} years{cost}).",
+        f"{(points * n + result.reference_seeds) * arms} runs of {result.year:g} years{cost}).",
         "",
         f"- **Seeds.** Validation root {result.root}: "
         f"`ci_sim.sweep.derive_seeds({result.root}, {n})`, the same at every point. The "
@@ -510,6 +614,14 @@ def render_markdown(
         f"same root, the first {n} being the points' seeds). *Clearly reversed*: the 95% "
         f"t interval over the {n} seeds lies wholly on the other side of zero; with {n} "
         f"seeds per point a point near zero can lose its sign by seed noise alone.",
+    ]
+    if points_file:
+        out += [
+            f"- **Data.** Every design point with its effects: [`{points_file}`]"
+            f"({points_file}); `ci-sim screen --from-points <that file>` rewrites this page "
+            f"without running."
+        ]
+    out += [
         "",
         "## Do the headline effects keep their sign?",
         "",
