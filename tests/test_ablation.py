@@ -244,3 +244,24 @@ def test_tiny_screen_end_to_end(tmp_path) -> None:
     text = screening.render_markdown(res, "figures/sensitivity.png", "ci-sim screen")
     assert "keep their sign" in text and "`trust_gain`" in text
     assert not any(math.isnan(v) for v in res.reference.values())
+    # the design table rebuilds the same report without running
+    back = screening.load_points(screening.save_points(res, tmp_path / "points.csv"))
+    assert screening.render_markdown(back, None, "x") == screening.render_markdown(res, None, "x")
+
+
+def test_runs_table_round_trip(tiny: ablation.Ablation, tmp_path) -> None:
+    path = ablation.save_runs(tiny, tmp_path / "data" / "runs.csv")
+    back = ablation.load_runs(path)
+    assert back.seeds == tiny.seeds and back.root == tiny.root and back.years == tiny.years
+    pd.testing.assert_frame_equal(back.effects, tiny.effects, check_exact=False, rtol=1e-9)
+    text = ablation.render_markdown(tiny, None, "x")
+    assert ablation.render_markdown(back, None, "x") == text
+
+
+def test_bad_runs_table_is_one_clear_error(tmp_path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    with pytest.raises(ScenarioError, match="not a table written by `ci-sim ablate`"):
+        ablation.load_runs(bad)
+    with pytest.raises(ScenarioError, match="cannot read"):
+        ablation.load_runs(tmp_path / "missing.csv")
