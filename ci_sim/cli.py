@@ -74,6 +74,8 @@ COMMANDS = (
     "check-patterns",
     "app",
     "teach-figures",
+    "ablate",
+    "screen",
     *EXPERIMENT_COMMANDS,
 )
 #: Width to which ``scenarios show`` wraps the meta text.
@@ -179,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_patterns_parser(sub)
     add_teaching_parsers(sub)
     add_experiment_parsers(sub)
+    __import__("ci_sim.cli_validation").cli_validation.add_parsers(sub)
     return parser
 
 
