@@ -333,6 +333,25 @@ class CIModel(mesa.Model):
 
     # --- the step ---------------------------------------------------------------------
 
+    def run_for(self, duration: int) -> None:
+        """Advance ``duration`` whole steps (a step is a month by default).
+
+        Raises:
+            ValueError: for a fractional or negative number of steps, or one that would
+                run past the scenario's ``simulation.years`` (set it to run longer).
+        """
+        if isinstance(duration, bool) or not np.isfinite(duration) or duration != int(duration):
+            raise ValueError(f"run_for({duration!r}): give a whole number of steps")
+        left = self.params.steps - round(self.time)
+        if not 0 <= duration <= left:
+            raise ValueError(
+                f"run_for({duration}): the run has {self.params.steps} steps "
+                f"(simulation.years {self.params.simulation.years:g} x "
+                f"{self.params.simulation.steps_per_year} steps a year) and {left} are left; "
+                "allowed: 0 to that, or set simulation.years to run longer"
+            )
+        super().run_for(int(duration))
+
     def step(self) -> None:
         """Advance one step (a month by default); see ``docs/ODD.md`` for the order."""
         dynamics.advance_phase(self)

@@ -235,7 +235,7 @@ def test_ctrl_c_while_writing_leaves_the_old_folder_and_no_partial_one(
     out = tmp_path / "o"
     fill(out)
 
-    def interrupted(result, path):
+    def interrupted(result, path, *title):
         Path(path).write_text("half a figure")
         raise KeyboardInterrupt
 
@@ -373,7 +373,7 @@ def test_cli_years_001_is_one_line_exit_2(tmp_path, capsys) -> None:
 
 def test_validate_refuses_a_file_with_zero_steps(tmp_path, capsys) -> None:
     path = tmp_path / "short.toml"
-    path.write_text("[simulation]\nyears = 0.2\nsteps_per_year = 2\n")
+    path.write_text("[simulation]\nyears = 0.1\nsteps_per_year = 4\n")
     assert main(["validate", str(path)]) == 2
     assert "0 steps" in one_error_line(capsys.readouterr().err)
 
@@ -473,7 +473,7 @@ def test_a_failed_write_keeps_the_old_folder(tmp_path, capsys, monkeypatch) -> N
     out = tmp_path / "o"
     fill(out)
 
-    def disk_full(result, path):
+    def disk_full(result, path, *title):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(cli_module, "plot_conditions", disk_full)
