@@ -29,6 +29,7 @@ from scipy import stats
 
 from ci_sim.ablation import (
     CALIBRATION_ROOT,
+    FLOAT_FORMAT,
     LEVERS,
     OUTCOMES,
     VALIDATION_ROOT,
@@ -461,7 +462,7 @@ def save_points(result: Screen, path: Path) -> Path:
         table[name] = getattr(result, name)
     table["seeds"] = len(result.seeds)
     path.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(path, index=False)
+    table.to_csv(path, index=False, float_format=FLOAT_FORMAT)
     return path
 
 
