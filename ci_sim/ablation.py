@@ -39,6 +39,8 @@ DEFAULT_YEARS = (12.0, 15.0, 25.0)
 DEFAULT_SEEDS = 20
 OUTCOMES = ("systemic_change", "structural", "relational", "transformative")
 ALL_ON = "all on"
+#: Outcomes are stored with 6 significant digits (reports show 3 decimals).
+FLOAT_FORMAT = "%.6g"
 #: A switch-off shrinks an effect "by more than half" below this ratio to the all-on one.
 CARRY_RATIO = 0.5
 
@@ -409,10 +411,14 @@ def ablate(
 
 
 def save_runs(result: Ablation, path: Path) -> Path:
-    """Write the per-seed table of ``result`` (with its seed root and cost) as CSV."""
+    """Write the per-seed table of ``result`` (with its seed root and cost) as CSV.
+
+    Numbers keep :data:`FLOAT_FORMAT` digits; the CLI renders its report from the table
+    as read back, so that ``--from-runs`` gives the same report.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     table = result.raw.assign(root=result.root, seconds=result.seconds, workers=result.workers)
-    table.to_csv(path, index=False)
+    table.to_csv(path, index=False, float_format=FLOAT_FORMAT)
     return path
 
 

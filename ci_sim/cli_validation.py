@@ -130,7 +130,7 @@ def cmd_ablate(args: argparse.Namespace) -> int:
             workers=args.workers,
             progress=_progress("ablate arms"),
         )
-        ablation.save_runs(result, data)
+        result = ablation.load_runs(ablation.save_runs(result, data))
     figure = ablation.plot_ablation(result.effects, args.out / "figures" / "ablation.png")
     argv = ["ablate", "--seeds", str(len(result.seeds)), "--root", str(result.root)]
     argv += ["--years", *[f"{y:g}" for y in result.years]]
@@ -175,7 +175,7 @@ def cmd_screen(args: argparse.Namespace) -> int:
             workers=args.workers,
             progress=_progress("screen points"),
         )
-        screening.save_points(result, data)
+        result = screening.load_points(screening.save_points(result, data))
     figure = screening.plot_screen(result, args.out / "figures" / "sensitivity.png")
     argv = ["screen", "--trajectories", str(result.trajectories)]
     argv += ["--seeds", str(len(result.seeds)), "--root", str(result.root)]

@@ -25,10 +25,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ci_sim.ablation import (
     CALIBRATION_ROOT,
+    FLOAT_FORMAT,
     LEVERS,
     OUTCOMES,
     VALIDATION_ROOT,
@@ -291,37 +291,71 @@ def sign_keeping(
     return pd.DataFrame(rows)
 
 
-def flip_drivers(
+def sign_crossings(
+    screened: Sequence[Factor],
+    x: np.ndarray,
+    effects: pd.DataFrame,
+    column: str,
+    reference: float,
+) -> pd.DataFrame:
+    """Return, per constant, how often its one-at-a-time Morris steps flipped an effect's sign.
+
+    In a Morris trajectory consecutive points differ in one constant only, so a step
+    whose two points disagree on the sign of the effect in ``column`` (one with the sign
+    of ``reference``, one without) is a sign loss caused by moving that constant, given
+    the values of the others at that point. Columns: ``constant``, ``steps`` (steps
+    that moved it), ``flips`` (steps that flipped the sign), sorted by ``flips``.
+    """
+    k = len(screened)
+    y = effects[column].to_numpy(dtype=float)
+    keep = np.sign(y) == np.sign(reference)
+    steps = np.zeros(k, dtype=int)
+    flips = np.zeros(k, dtype=int)
+    for start in range(0, x.shape[0], k + 1):
+        for i in range(start, start + k):
+            moved = np.flatnonzero(x[i + 1] != x[i])
+            if moved.size != 1:
+                continue
+            steps[moved[0]] += 1
+            flips[moved[0]] += int(keep[i] != keep[i + 1])
+    table = pd.DataFrame({"constant": [f.name for f in screened], "steps": steps, "flips": flips})
+    return table.sort_values(["flips", "constant"], ascending=[False, True], ignore_index=True)
+
+
+def kept_by_side(
     screened: Sequence[Factor],
     values: pd.DataFrame,
     effects: pd.DataFrame,
     column: str,
     reference: float,
-    top: int = 5,
 ) -> pd.DataFrame:
-    """Return the constants most associated with the effect in ``column`` over the design.
+    """Return, per constant, the sign-kept share among points below and above its default.
 
-    ``rho`` is the Spearman correlation of the constant with the effect over all points;
-    ``pos_flipped`` is the mean position (0 = -30%, 1 = +30%) of the constant among the
-    points where the effect lost the reference sign (NaN when none did).
+    Points where the constant sits at its default (possible for rounded integers) count
+    on neither side. Columns: ``constant``, ``below``, ``above`` (shares; NaN when no
+    point is on that side), ``gap`` (above minus below) and the point counts ``n_below``,
+    ``n_above``, sorted by ``|gap|``.
     """
-    y = effects[column].to_numpy(dtype=float)
-    flipped = np.sign(y) != np.sign(reference)
+    keep = np.sign(effects[column].to_numpy(dtype=float)) == np.sign(reference)
     rows = []
     for f in screened:
         v = values[f.key].to_numpy(dtype=float)
-        pos = (v - f.low) / (f.high - f.low)
-        varies = np.ptp(v) > 0 and np.ptp(y) > 0
-        rho = float(stats.spearmanr(v, y).statistic) if varies else 0.0
+        lo, hi = keep[v < f.default], keep[v > f.default]
+        below = float(lo.mean()) if lo.size else float("nan")
+        above = float(hi.mean()) if hi.size else float("nan")
         rows.append(
             {
                 "constant": f.name,
-                "rho": rho,
-                "pos_flipped": float(pos[flipped].mean()) if flipped.any() else float("nan"),
+                "below": below,
+                "above": above,
+                "gap": above - below,
+                "n_below": int(lo.size),
+                "n_above": int(hi.size),
             }
         )
     table = pd.DataFrame(rows)
-    return table.reindex(table["rho"].abs().sort_values(ascending=False).index).head(top)
+    order = table["gap"].abs().fillna(0).sort_values(ascending=False, kind="stable").index
+    return table.loc[order].reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -461,7 +495,7 @@ def save_points(result: Screen, path: Path) -> Path:
         table[name] = getattr(result, name)
     table["seeds"] = len(result.seeds)
     path.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(path, index=False)
+    table.to_csv(path, index=False, float_format=FLOAT_FORMAT)
     return path
 
 
@@ -649,18 +683,30 @@ def render_markdown(
         if r.kept == 1.0:
             verdicts.append(f"- `{lever}` keeps its sign at every design point.")
             continue
-        drivers = flip_drivers(
-            result.factors, result.values, result.effects, r.effect, r.at_defaults
+        flips = sign_crossings(result.factors, result.x, result.effects, r.effect, r.at_defaults)
+        hit = flips[flips["flips"] > 0]
+        named = ", ".join(f"`{d.constant}` {d.flips}/{d.steps}" for d in hit.head(8).itertuples())
+        more = f" and {len(hit) - 8} more" if len(hit) > 8 else ""
+        mor = result.morris[result.morris["lever"] == lever].copy()
+        mor["against"] = -np.sign(r.at_defaults) * mor["mu"]
+        weak = mor.nlargest(3, "against")
+        weakening = ", ".join(
+            f"`{d.constant}` (μ {d.mu:+.3f})" for d in weak.itertuples() if d.against > 0
         )
-        named = ", ".join(
-            f"`{d.constant}` (ρ {d.rho:+.2f}, mean position in sign-losing points "
-            f"{d.pos_flipped:.2f})"
-            for d in drivers.itertuples()
+        sides = kept_by_side(result.factors, result.values, result.effects, r.effect, r.at_defaults)
+        split = "; ".join(
+            f"`{d.constant}` below its default {_pct(d.below)} of {d.n_below} points, "
+            f"above {_pct(d.above)} of {d.n_above}"
+            for d in sides.head(3).itertuples()
         )
         verdicts.append(
             f"- `{lever}` loses its sign at {_pct(1 - r.kept)} of the points "
-            f"({_pct(r.reversed)} clearly reversed). Constants most associated with the "
-            f"effect over the design (Spearman ρ; position 0 = -30%, 1 = +30%): {named}."
+            f"({_pct(r.reversed)} clearly reversed). Morris steps (one constant moved) that "
+            f"flipped its sign, as flips/steps of that constant: "
+            f"{named or 'none'}{more} ({int(hit['flips'].sum())} of "
+            f"{int(flips['steps'].sum())} steps). Constants whose increase weakens it most "
+            f"(signed Morris μ against its sign): {weakening or 'none'}. Sign kept where a "
+            f"constant sits below vs above its default, largest gaps first: {split}."
         )
     out += verdicts + [""]
     if figure:
@@ -700,6 +746,15 @@ def render_markdown(
             for lv in levers
         ]
         out.append(f"| `{name}` | {f.default:g} | {rng} | " + " | ".join(cells) + " |")
+    inert = [name for name in order if (wide.loc[name, "mu_star"] == 0).all()]
+    if inert:
+        out += [
+            "",
+            f"Constants whose Morris steps changed none of the three effects at year "
+            f"{result.year:g} (μ\\* = 0 for every lever): "
+            + ", ".join(f"`{name}`" for name in inert)
+            + ".",
+        ]
     if result.skipped:
         out += ["", "Constants not screened:", ""]
         out += [f"- `{k}`: {why}" for k, why in result.skipped.items()]
