@@ -619,12 +619,8 @@ def update_minds(model: CIModel) -> None:
     w = model.trust * model.engaged_people[c.a] * model.engaged_people[c.b]
     voice = 1.0 + mech.leader_voice * model.leads  # people listen to leaders (C2.7)
     willing = model.willing * voice
-    pull = np.bincount(c.a, weights=w * willing[c.b], minlength=n) + np.bincount(
-        c.b, weights=w * willing[c.a], minlength=n
-    )
-    weight = np.bincount(c.a, weights=w * voice[c.b], minlength=n) + np.bincount(
-        c.b, weights=w * voice[c.a], minlength=n
-    )
+    pull = network.neighbour_sum(c, w, willing, n)
+    weight = network.neighbour_sum(c, w, voice, n)
     anchor = mech.local_anchor * model.leadership()[model.person_org]
     if model.backbone is not None:
         anchor = np.maximum(anchor, 2.0 * model.trust_bb)
@@ -660,9 +656,7 @@ def _update_change_leaders(model: CIModel) -> None:
     ready = model.willing & (model.mindset >= mech.change_leader_mindset)
     c, n = model.contacts, model.person_org.shape[0]
     w = model.trust * model.engaged_people[c.a] * model.engaged_people[c.b]
-    inspired = np.bincount(c.a, weights=w * model.leads[c.b], minlength=n) + np.bincount(
-        c.b, weights=w * model.leads[c.a], minlength=n
-    )
+    inspired = network.neighbour_sum(c, w, model.leads, n)
     hazard = 0.03 + mech.inspiration_per_year * np.minimum(1.0, inspired)
     spontaneous = model.rng.random(ready.shape[0]) < model.rate(hazard)
     model.change_leader |= ready & spontaneous
@@ -684,14 +678,7 @@ def transfer_leadership(model: CIModel) -> None:
     mech, sw = model.params.mechanisms, model.params.switches
     cl = model.change_leader
     if sw.local_leadership:
-        c = model.contacts
-        n = model.person_org.shape[0]
-        w = model.trust * c.cross
-        deg = np.bincount(c.a, weights=c.cross, minlength=n) + np.bincount(
-            c.b, weights=c.cross, minlength=n
-        )
-        tsum = np.bincount(c.a, weights=w, minlength=n) + np.bincount(c.b, weights=w, minlength=n)
-        trust = tsum / np.maximum(deg, 1.0)
+        trust = model.cross_trust()
         room = 1.0 - mech.crowding * model.person_dependence() if sw.crowding_out else 1.0
         grow = model.rate(mech.leadership_growth_per_year * trust * room)
         model.leads += cl * grow * (1.0 - model.leads)

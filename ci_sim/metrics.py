@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ci_sim.agents import Stance
+from ci_sim.network import tie_sum
 
 if TYPE_CHECKING:
     from ci_sim.model import CIModel
@@ -26,14 +27,6 @@ if TYPE_CHECKING:
 
 def _cross(model: CIModel) -> np.ndarray:
     return model.trust[model.contacts.cross]
-
-
-def _bincount2(model: CIModel, weights: np.ndarray) -> np.ndarray:
-    """Sum ``weights`` (one per tie) onto both ends of each tie, per person."""
-    c, n = model.contacts, model.person_org.shape[0]
-    return np.bincount(c.a, weights=weights, minlength=n) + np.bincount(
-        c.b, weights=weights, minlength=n
-    )
 
 
 def policies(model: CIModel) -> float:
@@ -84,7 +77,7 @@ def relationships(model: CIModel) -> float:
     their cross-organisation ties: about two fully trusted relations elsewhere give
     0.63. The metric is its mean over people. Operationalisation assumed.
     """
-    s = _bincount2(model, model.trust * model.contacts.cross)
+    s = tie_sum(model.contacts, model.trust * model.contacts.cross, model.person_org.shape[0])
     return float((-np.expm1(-s / 2.0)).mean())
 
 
@@ -104,10 +97,9 @@ def power_dynamics(model: CIModel) -> float:
     relations that run through the backbone are power the actors do not hold (C2.17).
     Operationalisation assumed; it reads only people's ties, meetings and leadership.
     """
-    c = model.contacts
-    deg = _bincount2(model, c.cross.astype(float))
-    own = _bincount2(model, model.trust * c.cross) / np.maximum(deg, 1)
-    voice = model.org_mean(own) * (0.5 + 0.5 * model.leadership()) * model.taking_part
+    voice = (
+        model.org_mean(model.cross_trust()) * (0.5 + 0.5 * model.leadership()) * model.taking_part
+    )
     dominated = float(model.power[model.stance == Stance.DOMINATING].sum())
     return float(voice.mean() * (1.0 - dominated) * (1.0 - 0.5 * dependence(model)))
 

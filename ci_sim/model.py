@@ -17,7 +17,7 @@ import numpy as np
 from ci_sim import dynamics, logics, metrics
 from ci_sim.agents import Backbone, Organisation, Phase, Stance
 from ci_sim.logics import LOGICS, Logic, LogicProfile
-from ci_sim.network import Contacts, build_contacts, merge_pairs
+from ci_sim.network import Contacts, build_contacts, merge_pairs, tie_sum
 from ci_sim.params import Params, resolve_names, roster
 from ci_sim.scenarios import load_scenario
 
@@ -308,6 +308,12 @@ class CIModel(mesa.Model):
             1.0,
             np.bincount(self.person_org, weights=self.leads, minlength=len(self.organisations)),
         )
+
+    def cross_trust(self) -> np.ndarray:
+        """Each person's mean trust over their cross-organisation ties (0 without any)."""
+        c, n = self.contacts, self.person_org.shape[0]
+        degree = tie_sum(c, c.cross.astype(float), n)
+        return tie_sum(c, self.trust * c.cross, n) / np.maximum(degree, 1.0)
 
     def person_dependence(self) -> np.ndarray:
         """Each person's share of cross-border meetings held with the backbone (C2.17)."""

@@ -67,6 +67,23 @@ def build_contacts(person_org: np.ndarray, contacts: int, rng: np.random.Generat
     return Contacts(a=a, b=b, cross=person_org[a] != person_org[b])
 
 
+def tie_sum(contacts: Contacts, weights: np.ndarray, n_people: int) -> np.ndarray:
+    """Return, per person, the sum of ``weights`` (one per tie) over the ties they are on."""
+    return np.bincount(contacts.a, weights=weights, minlength=n_people) + np.bincount(
+        contacts.b, weights=weights, minlength=n_people
+    )
+
+
+def neighbour_sum(
+    contacts: Contacts, weights: np.ndarray, values: np.ndarray, n_people: int
+) -> np.ndarray:
+    """Return, per person, the sum over their ties of ``weights * values`` of the other end."""
+    a, b = contacts.a, contacts.b
+    return np.bincount(a, weights=weights * values[b], minlength=n_people) + np.bincount(
+        b, weights=weights * values[a], minlength=n_people
+    )
+
+
 def random_cross_pairs(
     person_org: np.ndarray, people: np.ndarray, contacts: int, rng: np.random.Generator
 ) -> np.ndarray:

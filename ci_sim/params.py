@@ -139,7 +139,7 @@ class Effort(_Section):
 
     @model_validator(mode="after")
     def _normalised(self) -> Effort:
-        raw = self.shares_raw()
+        raw = self.shares()
         total = sum(raw)
         if total <= 0:
             raise ValueError("effort shares must not all be zero")
@@ -148,18 +148,14 @@ class Effort(_Section):
                 object.__setattr__(self, name, value / total)
         return self
 
-    def shares_raw(self) -> tuple[float, float, float, float]:
-        """Return the four shares as stored, in task order."""
+    def shares(self) -> tuple[float, float, float, float]:
+        """Return the four shares in task order (they sum to one once validated)."""
         return (
             self.develop_relations,
             self.develop_capabilities,
             self.anchor_capabilities,
             self.anchor_relations,
         )
-
-    def shares(self) -> tuple[float, float, float, float]:
-        """Return the four shares (they sum to one), in task order."""
-        return self.shares_raw()
 
 
 class Backbone(_Section):
