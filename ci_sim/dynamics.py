@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 FORGETTING = 0.05
 #: Yearly hazard with which a change leader who lost will or mindset gives the role up.
 QUIT_PER_YEAR = 2.0
+#: Extra mindset gap, in units of ``change_leader_spread``, before a change leader
+#: drops the role (hysteresis; assumption).
+KEEP_GAP_SPREADS = 1.5
 #: Activities per year that a fully led organisation's change leaders start (assumption).
 LOCAL_ACTIVITIES_PER_YEAR = 0.5
 
@@ -261,6 +264,21 @@ def _coffee(model: CIModel, step: StepMeetings, n: int) -> np.ndarray:
     return people
 
 
+def leader_readiness(model: CIModel, gap: float = 0.0) -> np.ndarray:
+    """Per person, how ready they are to act as a change leader, in [0, 1] (C2.20).
+
+    Willing people whose mindset lies well above ``change_leader_mindset - gap`` are
+    ready; readiness rises smoothly (logistic, width ``change_leader_spread``) around
+    that point, so no single mindset value switches leadership on or off (assumption;
+    a spread of 0 gives the hard threshold).
+    """
+    mech = model.params.mechanisms
+    x = model.mindset - (mech.change_leader_mindset - gap)
+    if mech.change_leader_spread <= 0.0:
+        return model.willing & (x >= 0.0)
+    return model.willing * (0.5 + 0.5 * np.tanh(x / (2.0 * mech.change_leader_spread)))
+
+
 def _coach(model: CIModel, step: StepMeetings, n: int) -> np.ndarray:
     """Anchor through relations: coach willing people into change leaders (C4.4, C2.20).
 
@@ -270,16 +288,13 @@ def _coach(model: CIModel, step: StepMeetings, n: int) -> np.ndarray:
     A handover to people who do not trust the backbone, or to nobody, moves little.
     """
     mech = model.params.mechanisms
-    ready = model.willing & (model.mindset > mech.change_leader_mindset - 0.15)
+    ready = leader_readiness(model, gap=0.15)
     handing_over = model.phase is Phase.HANDOVER
     weight = 0.2 + ready * (1.0 - model.change_leader) + 2.0 * handing_over * model.change_leader
     people = model.backbone.choose_people(n, weight)
     _backbone_talk(model, step, people, depth=0.5)
-    promote = people[
-        model.willing[people]
-        & (model.mindset[people] >= mech.change_leader_mindset)
-        & (model.rng.random(people.shape[0]) < 0.05 * model.trust_bb[people])
-    ]
+    chance = 0.05 * model.trust_bb[people] * leader_readiness(model)[people]
+    promote = people[model.rng.random(people.shape[0]) < chance]
     model.change_leader[promote] = True
     cl = people[model.change_leader[people]]
     gain = mech.handover_gain if handing_over else mech.coaching_lead_gain
@@ -644,24 +659,24 @@ def _relapse_mindsets(model: CIModel) -> None:
 def _update_change_leaders(model: CIModel) -> None:
     """Change leaders emerge among willing, changed people and fade when will goes (C2.20).
 
-    Ready people (willing, mindset at least ``change_leader_mindset``) become change
-    leaders at ``0.03 + inspiration_per_year * min(1, inspired)`` per year, ``inspired``
-    summing trust times leadership over their ties: leaders inspire others to lead
-    (C2.20, C4.4). The backbone also promotes people it coaches (:func:`_coach`).
-    Change leaders who are no longer willing or whose mindset fell below
-    ``change_leader_mindset - 0.15`` give the role up at ``QUIT_PER_YEAR`` (about half a
-    year on average); initiators stay committed.
+    People become change leaders at ``readiness * (0.03 + inspiration_per_year *
+    min(1, inspired))`` per year (:func:`leader_readiness`), ``inspired`` summing trust
+    times leadership over their ties: leaders inspire others to lead (C2.20, C4.4). The
+    backbone also promotes people it coaches (:func:`_coach`). Change leaders give the
+    role up at ``QUIT_PER_YEAR * (1 - keep)``, ``keep`` being their readiness measured
+    ``0.15 + KEEP_GAP_SPREADS * change_leader_spread`` lower (hysteresis): about half a
+    year once will or mindset is gone. Initiators stay committed.
     """
     mech = model.params.mechanisms
-    ready = model.willing & (model.mindset >= mech.change_leader_mindset)
     c, n = model.contacts, model.person_org.shape[0]
     w = model.trust * model.engaged_people[c.a] * model.engaged_people[c.b]
     inspired = network.neighbour_sum(c, w, model.leads, n)
-    hazard = 0.03 + mech.inspiration_per_year * np.minimum(1.0, inspired)
-    spontaneous = model.rng.random(ready.shape[0]) < model.rate(hazard)
-    model.change_leader |= ready & spontaneous
-    keep = model.willing & (model.mindset >= mech.change_leader_mindset - 0.15)
-    quit_ = ~keep & (model.rng.random(ready.shape[0]) < model.rate(QUIT_PER_YEAR))
+    hazard = leader_readiness(model) * (
+        0.03 + mech.inspiration_per_year * np.minimum(1.0, inspired)
+    )
+    model.change_leader |= model.rng.random(n) < model.rate(hazard)
+    keep = leader_readiness(model, gap=0.15 + KEEP_GAP_SPREADS * mech.change_leader_spread)
+    quit_ = model.rng.random(n) < model.rate(QUIT_PER_YEAR * (1.0 - keep))
     model.change_leader &= ~quit_ | model.initiator
 
 

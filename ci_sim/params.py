@@ -246,6 +246,7 @@ class Mechanisms(_Section):
     anchoring_per_year: PerYear = 0.3
     mandate_per_year: PerYear = 1.0
     change_leader_mindset: Unit = 0.7
+    change_leader_spread: Annotated[float, Field(ge=0.0, le=0.5)] = 0.1
     change_leader_disturbance: Unit = 0.8
     # Round 2: leadership, habituation, a changing problem, visibility, the network.
     leadership_growth_per_year: PerYear = 0.4

@@ -50,7 +50,8 @@ def test_handover_to_nobody_fails() -> None:
     only slowly after the sunset (about 0.88 to 0.65 over eight years on these seeds).
     """
     overrides = {
-        "mechanisms.change_leader_mindset": 1.0,  # nobody ever qualifies
+        "mechanisms.change_leader_mindset": 1.0,  # nobody ever qualifies:
+        "mechanisms.change_leader_spread": 0.0,  # a hard threshold at mindset 1
         "organisations.initiators": 0,
         "simulation.years": 20,
     }

@@ -41,8 +41,6 @@ NOT_REPRODUCED_IN_ROUND_2 = {
     "practice recovers after a growing backbone leaves",
     "policy_amplifies": "a policy change now changes incentives (routines, stakes, "
     "thresholds, mandate), not practice directly; no amplification within the window",
-    "disturbance": "with habituation, the default disturbance level does not keep "
-    "practice measurably higher than low disturbance",
 }
 
 
