@@ -583,6 +583,9 @@ def add_patterns_parser(sub: Any) -> None:
     cmd.add_argument("--out", type=out_arg, default=Path("out/patterns"), help="report folder")
     cmd.add_argument("--processes", type=int, default=2, help="worker processes")
     cmd.add_argument("--alpha", type=float, default=0.01, help="significance level")
+    cmd.add_argument(
+        "--only", nargs="+", metavar="KEY", help="check only these patterns (default: all)"
+    )
     cmd.set_defaults(func=cmd_check_patterns)
 
 
@@ -605,7 +608,16 @@ def cmd_check_patterns(args: argparse.Namespace) -> int:
             f"{args.alpha:g} (with {args.seeds} the smallest one-sided Wilcoxon p-value "
             f"is {best:.3g}, so no pattern could pass)"
         )
-    results = patterns.check_patterns(args.seeds, max(1, args.processes), args.alpha)
+    chosen = patterns.PATTERNS
+    if args.only:
+        known = {p.key: p for p in patterns.PATTERNS}
+        unknown = [k for k in args.only if k not in known]
+        if unknown:
+            raise ScenarioError(
+                f"--only {unknown[0]}: unknown pattern; allowed: {', '.join(known)}"
+            )
+        chosen = tuple(known[k] for k in dict.fromkeys(args.only))
+    results = patterns.check_patterns(args.seeds, max(1, args.processes), args.alpha, chosen)
     path = patterns.write_report(results, args.out, args.seeds)
     table = patterns.results_table(results)
     print(table.drop(columns=["claim"]).to_string(index=False))

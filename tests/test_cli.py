@@ -330,13 +330,20 @@ def test_help_lists_the_subcommands(capsys):
 
 
 def test_check_patterns_writes_a_report(tmp_path, capsys):
-    code = main(["check-patterns", "--seeds", "3", "--out", str(tmp_path), "--alpha", "0.5"])
+    keys = ["stuck_without_backbone", "handover"]
+    args = ["check-patterns", "--seeds", "3", "--out", str(tmp_path), "--alpha", "0.5"]
+    code = main([*args, "--only", *keys])
     out = capsys.readouterr().out
     assert code in (0, 1)
-    assert "patterns pass" in out
+    assert "2 patterns pass" in out or "of 2 patterns pass" in out
     report = (tmp_path / "patterns.md").read_text()
     assert "| pattern | claims |" in report
-    assert len(list((tmp_path / "figures").glob("*.png"))) >= 12
+    assert sorted(p.stem for p in (tmp_path / "figures").glob("*.png")) == sorted(keys)
+
+
+def test_check_patterns_refuses_an_unknown_pattern(capsys):
+    assert main(["check-patterns", "--seeds", "3", "--alpha", "0.5", "--only", "handovr"]) == 2
+    assert "--only handovr: unknown pattern" in capsys.readouterr().err
 
 
 def test_check_patterns_refuses_too_few_seeds(capsys):

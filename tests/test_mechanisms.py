@@ -6,6 +6,7 @@ from functools import cache
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import ci_sim
 from ci_sim import dynamics
@@ -48,6 +49,7 @@ def test_distant_logics_build_less_trust():
 LONG = at_years([11.9, 60], ["understanding"])
 
 
+@pytest.mark.slow  # 60-year runs (about 95 s): make test-slow
 def test_fast_socialisation_locks_in_existing_views():
     """C2.3, C3.12: a shared analysis that socialises its members fast plateaus early
     and is overtaken by slow socialisation once membership is stable (March 1991).
