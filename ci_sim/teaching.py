@@ -321,17 +321,19 @@ def quote_markdown(
     runs = int(table["runs"].iloc[0])
     letters = [figures.side_name(i) for i in range(len(labels))]
     sides = "; ".join(f"{x} = {lab}" for x, lab in zip(letters, labels, strict=True))
-    head = " | ".join(f"{x}: median ({LOW:.0%}-{HIGH:.0%})" for x in letters)
+    band = f"{LOW:.0%} to {HIGH:.0%}"
+    head = " | ".join(f"{x}: median ({band})" for x in letters)
     lines = [
         f"Exercise {exercise.number}: {sides}. Medians over {runs} seeds, "
-        f"with the {LOW:.0%}-{HIGH:.0%} range of the runs in brackets.",
+        f"with the range of the runs from the {LOW:.0%} to the {HIGH:.0%} quantile "
+        "in brackets.",
         "",
         f"| quantity | when | {head} |",
         "| --- | --- |" + " --- |" * len(labels),
     ]
     for (metric, year), rows in table.groupby(["metric", "year"], sort=False):
         cells = [
-            f"{r.median:.2f} ({r.low:.2f}-{r.high:.2f})"
+            f"{r.median:.2f} ({r.low:.2f} to {r.high:.2f})"
             for r in rows.sort_values("side").itertuples(index=False)
         ]
         when = views.year_text(float(year), calendar_start)
