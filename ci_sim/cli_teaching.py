@@ -69,7 +69,7 @@ def add_parsers(sub: Any) -> None:
 
     figs = sub.add_parser(
         "teach-figures",
-        help="write the printable figure set of the teaching plan (docs/teaching.md)",
+        help="write the printable figures and numbers.md of the teaching plan (docs/teaching.md)",
         description="Run the scenarios of the teaching plan and write one PNG per "
         "exercise figure into --out, plus an index (README.md).",
     )
