@@ -381,12 +381,15 @@ class ComparisonTable(pd.DataFrame):
         return format_table(self)
 
 
-def plot_compare(df: pd.DataFrame, table: pd.DataFrame, path: str | Path) -> Path:
-    """Draw the comparison and save it to ``path``.
+def compare_figure(df: pd.DataFrame, table: pd.DataFrame) -> Any:
+    """Draw the comparison and return the figure (a notebook shows it as the cell's value).
 
     With several recorded steps per run: mean trajectory of each intervention with a
     95% band (t-interval over runs), one panel per level of ``by``. With one step per
     run: a forest plot of the paired differences with their bootstrap intervals.
+
+    Returns:
+        A :class:`matplotlib.figure.Figure` with its own Agg canvas (no pyplot state).
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -425,10 +428,15 @@ def plot_compare(df: pd.DataFrame, table: pd.DataFrame, path: str | Path) -> Pat
         ax.axvline(0.0, color="0.5", lw=0.8)
         ax.set_yticks(y, labels, fontsize=8)
         ax.set_xlabel(f"{metric} at year {year:g}: difference to {base!r} (95% CI)")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def plot_compare(df: pd.DataFrame, table: pd.DataFrame, path: str | Path) -> Path:
+    """Draw the comparison (:func:`compare_figure`) and save it to ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    FigureCanvasAgg(fig)
-    fig.savefig(path, dpi=120)
+    compare_figure(df, table).savefig(path, dpi=120)
     return path
 
 
@@ -460,6 +468,7 @@ __all__ = [
     "check_metric",
     "check_year",
     "compare",
+    "compare_figure",
     "format_html",
     "format_markdown",
     "format_table",
