@@ -39,6 +39,8 @@ METRIC = "systemic_change"
 SEEDS_ENV = "CI_SIM_NOTEBOOK_SEEDS"
 #: Environment variable that sets a notebook's worker processes (default 2).
 WORKERS_ENV = "CI_SIM_NOTEBOOK_WORKERS"
+#: Environment variable naming a sweep cache folder for notebooks (see :func:`run_design`).
+CACHE_ENV = "CI_SIM_NOTEBOOK_CACHE"
 #: Default paired seeds of ``ci-sim results``.
 DEFAULT_SEEDS = 20
 #: Bootstrap resamples of every interval (seeded: the report is reproducible).
@@ -458,13 +460,26 @@ def env_count(name: str, default: int | None, low: int) -> int | None:
     return value
 
 
-def run_design(exp: Any, workers: int = 2, quiet: bool = True) -> Any:
+def notebook_cache() -> Path | None:
+    """Return the sweep cache folder of a notebook (``CI_SIM_NOTEBOOK_CACHE``), if set."""
+    text = os.environ.get(CACHE_ENV, "").strip()
+    return Path(text) if text else None
+
+
+def run_design(
+    exp: Any, workers: int = 2, quiet: bool = True, cache: str | Path | None = None
+) -> Any:
     """Run an experiment (every run's seed fixed before dispatch) and return its table.
 
     Args:
         exp: a loaded experiment.
         workers: worker processes; 1 runs serially in this process.
         quiet: no progress bar.
+        cache: a folder that keeps each design's sweep in ``<name>-<sha256[:12]>/``, so
+            the same design (same file text, seeds and root) is read back instead of
+            run again (a sweep resumes). It does not notice a change of the model's
+            code: use it within one session (the tests do), not across model changes.
+            ``None`` runs in a temporary folder.
 
     Returns:
         The results table of :func:`ci_sim.experiments.sweep`.
@@ -472,7 +487,8 @@ def run_design(exp: Any, workers: int = 2, quiet: bool = True) -> Any:
     from ci_sim import experiments
 
     engine = "serial" if workers <= 1 else "local"
-    return experiments.sweep(exp, engine=engine, workers=workers, quiet=quiet)
+    out = None if cache is None else Path(cache) / f"{exp.name}-{exp.sha256[:12]}"
+    return experiments.sweep(exp, engine=engine, workers=workers, quiet=quiet, out=out)
 
 
 # --- paired contrasts (pure functions of a results table) --------------------------------
@@ -780,6 +796,7 @@ def answer(
     workers: int = 2,
     figures: Path | None = None,
     quiet: bool = True,
+    cache: Path | None = None,
 ) -> Answer:
     """Run one question's experiment and read its answer.
 
@@ -790,9 +807,10 @@ def answer(
         workers: worker processes.
         figures: folder for ``results_<key>.png`` (none written if ``None``).
         quiet: no progress bar.
+        cache: sweep cache folder (see :func:`run_design`).
     """
     exp = load_design(q.key, seeds=seeds, root=root)
-    df = run_design(exp, workers=workers, quiet=quiet)
+    df = run_design(exp, workers=workers, quiet=quiet, cache=cache)
     table = contrast_table(df, q.contrasts(exp))
     path = None
     if figures is not None:
@@ -921,6 +939,7 @@ def write_report(
     command: str | None = None,
     quiet: bool = True,
     log: Callable[[str], None] | None = None,
+    cache: Path | None = None,
 ) -> Path:
     """Answer every question and write ``out/results.md`` and ``out/figures/results_*.png``.
 
@@ -931,7 +950,7 @@ def write_report(
     answers = []
     for q in QUESTIONS:
         start = time.perf_counter()
-        answers.append(answer(q, seeds, root, workers, out / "figures", quiet))
+        answers.append(answer(q, seeds, root, workers, out / "figures", quiet, cache))
         if log is not None:
             log(f"{q.key}: {answers[-1].runs} runs in {time.perf_counter() - start:.0f} s")
     argv = ["ci-sim", "results", "--seeds", str(seeds)]
@@ -967,6 +986,13 @@ def add_parsers(sub: Any) -> None:
     )
     cmd.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     cmd.add_argument("--out", type=Path, default=Path("docs"), help="report folder (docs)")
+    cmd.add_argument(
+        "--cache",
+        type=Path,
+        metavar="DIR",
+        help="keep each design's runs in DIR and reuse them for the same design (seeds, "
+        "root, file); it does not notice model changes (default: run afresh)",
+    )
     cmd.set_defaults(func=cmd_results)
 
 
@@ -989,7 +1015,7 @@ def cmd_results(args: argparse.Namespace) -> int:
     def log(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
-    path = write_report(args.out, args.seeds, args.root, args.workers, log=log)
+    path = write_report(args.out, args.seeds, args.root, args.workers, log=log, cache=args.cache)
     print(
         f"Wrote {path} and {args.out / 'figures'}/results_*.png "
         f"({time.perf_counter() - start:.0f} s)"
