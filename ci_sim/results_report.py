@@ -43,6 +43,8 @@ WORKERS_ENV = "CI_SIM_NOTEBOOK_WORKERS"
 CACHE_ENV = "CI_SIM_NOTEBOOK_CACHE"
 #: Default paired seeds of ``ci-sim results``.
 DEFAULT_SEEDS = 20
+#: Fewest paired seeds whose bootstrap interval :func:`direction` reads.
+MIN_READ = 5
 #: Bootstrap resamples of every interval (seeded: the report is reproducible).
 RESAMPLES = 9999
 
@@ -648,10 +650,16 @@ def effect_text(row: Mapping[str, Any], digits: int = 3) -> str:
 
 
 def direction(row: Mapping[str, Any]) -> str:
-    """Say what a contrast's interval shows: raises, lowers, or no clear difference."""
+    """Say what a contrast's interval shows: higher, lower, or no clear difference.
+
+    With fewer than :data:`MIN_READ` pairs a bootstrap interval is too rough to read,
+    and the answer says so instead.
+    """
     low, high = row["ci_low"], row["ci_high"]
+    if row.get("n", 0) < MIN_READ:
+        return f"not read: {row.get('n', 0)} paired seeds (a reading needs {MIN_READ} or more)"
     if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in (low, high)):
-        return "too few seeds for an interval"
+        return "no interval"
     if low > 0:
         return "higher (95% CI above 0)"
     if high < 0:

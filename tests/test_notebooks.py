@@ -276,3 +276,12 @@ def test_results_command_refuses_bad_options_in_one_line(capsys):
         assert main(["results", *argv]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and argv[0] in err
+
+
+def test_direction_reads_an_interval_only_with_enough_seeds():
+    row = {"diff": -0.1, "ci_low": -0.2, "ci_high": -0.05, "n": rr.MIN_READ}
+    assert rr.direction(row) == "lower (95% CI below 0)"
+    assert rr.direction(row | {"ci_low": 0.01, "ci_high": 0.2}) == "higher (95% CI above 0)"
+    assert rr.direction(row | {"ci_high": 0.05}).startswith("no clear difference")
+    assert rr.direction(row | {"n": 2}).startswith("not read: 2 paired seeds")
+    assert rr.effect_text(row) == "-0.100 [-0.200, -0.050]"
