@@ -76,6 +76,7 @@ COMMANDS = (
     "teach-figures",
     "ablate",
     "screen",
+    "results",
     *EXPERIMENT_COMMANDS,
 )
 #: Width to which ``scenarios show`` wraps the meta text.
@@ -182,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_teaching_parsers(sub)
     add_experiment_parsers(sub)
     __import__("ci_sim.cli_validation").cli_validation.add_parsers(sub)
+    __import__("ci_sim.results_report").results_report.add_parsers(sub)
     return parser
 
 

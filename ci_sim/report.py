@@ -346,25 +346,23 @@ def _panel(ax: Axes, metrics: pd.DataFrame, names: tuple[str, ...], ylabel: str)
     ax.grid(True, alpha=0.3)
 
 
-def plot_conditions(result: RunResult, path: str | Path, title: str | None = None) -> Path:
-    """Plot the six conditions and the three levels of systems change over the years.
+def conditions_figure(result: RunResult, title: str | None = None) -> Figure:
+    """Draw the six conditions and the three levels of systems change over the years.
 
     The top panel shows :data:`ci_sim.metrics.CONDITIONS`, the bottom panel the
     :data:`ci_sim.metrics.LEVELS` and ``systemic_change``. Vertical lines mark the
     backbone start, the sunset and each policy change, as read from the events.
-    No pyplot state is touched: the figure has its own Agg canvas.
+    No pyplot state is touched: the figure has its own Agg canvas, so a notebook shows
+    it once (as the cell's value) and a script may save it.
 
     Args:
         result: a finished run.
-        path: where to write the PNG; missing folders are created.
         title: the figure's title (default: the scenario's title); the seed is added.
 
     Returns:
-        The path written.
+        The figure.
 
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig = Figure(figsize=(10, 7.5), layout="constrained")
     FigureCanvasAgg(fig)
     top, bottom = fig.subplots(2, 1, sharex=True)
@@ -377,5 +375,22 @@ def plot_conditions(result: RunResult, path: str | Path, title: str | None = Non
     bottom.set_title("Structural, relational and transformative levels")
     bottom.set_xlabel("year")
     fig.suptitle(f"{title or _title(result)} (seed {result.seed})")
-    fig.savefig(path, format="png", dpi=100)
+    return fig
+
+
+def plot_conditions(result: RunResult, path: str | Path, title: str | None = None) -> Path:
+    """Write the figure of :func:`conditions_figure` as a PNG.
+
+    Args:
+        result: a finished run.
+        path: where to write the PNG; missing folders are created.
+        title: the figure's title (default: the scenario's title); the seed is added.
+
+    Returns:
+        The path written.
+
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conditions_figure(result, title).savefig(path, format="png", dpi=100)
     return path

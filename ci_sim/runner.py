@@ -166,6 +166,37 @@ class RunResult:
             )
         return int((self.metrics["year"] - y).abs().idxmin())
 
+    def summary(self, name: str | None = None, overrides: Mapping[str, Any] | None = None) -> str:
+        """Return the text summary that ``ci-sim run`` prints for this run.
+
+        Args:
+            name: the scenario name or path the run was started with (shown in the title;
+                for a teaching scenario also the lever it changes).
+            overrides: the run's overrides (shown with the scenario's own values).
+
+        Returns:
+            The text of :func:`ci_sim.report.summary_text`.
+        """
+        from ci_sim.report import summary_text
+
+        return summary_text(self, name, overrides)
+
+    def plot(self, title: str | None = None) -> Any:
+        """Return the figure of the six conditions and three levels over the years.
+
+        In a notebook the figure shows as the cell's value; ``fig.savefig(path)`` writes
+        it. It is the figure ``ci-sim run`` writes as ``conditions.png``.
+
+        Args:
+            title: the figure's title (default: the scenario's title); the seed is added.
+
+        Returns:
+            A :class:`matplotlib.figure.Figure` (see :func:`ci_sim.report.conditions_figure`).
+        """
+        from ci_sim.report import conditions_figure
+
+        return conditions_figure(self, title)
+
     def save(self, out: str | Path) -> list[Path]:
         """Write ``metrics.csv``, ``organisations.csv``, ``events.csv``, ``params.json``."""
         out = Path(out)

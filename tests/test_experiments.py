@@ -54,7 +54,10 @@ def test_shipped_experiments_load(name):
 def test_sunset_experiment_is_the_grid_the_issue_asks_for():
     exp = load(ROOT / "experiments" / "sunset.toml")
     assert exp.years == 25 and list(exp.interventions) == ["handover", "no_handover"]
-    assert exp.factors == {"backbone.sunset_year": [6, 9, 12, 15, 18, "none"]}
+    assert exp.factors == {
+        "backbone.sunset_year": [6, 9, 12, 15, 18, "none"],
+        "backbone.allocation": ["fixed", "adaptive"],
+    }
     assert exp.column_kind("backbone.sunset_year") == "str"  # mixed numbers and "none"
 
 

@@ -156,7 +156,8 @@ def compare(
         ci_low, ci_high, dz, p, p_holm, share_better, n``. The baseline's row has its
         mean and ``n`` only. ``level`` is ``None`` without ``by``. ``n`` counts the
         pairs (point and replicate) in which both arms finished. ``p_holm`` is
-        corrected over every comparison in the table.
+        corrected over every comparison in the table. A :class:`ComparisonTable`: a
+        DataFrame that a notebook shows as a captioned, formatted table.
 
     Raises:
         ExperimentError: for an unknown metric, intervention or factor, a year that was
@@ -208,7 +209,7 @@ def compare(
                     seed,
                 )
             )
-    table = pd.DataFrame.from_records(records, columns=list(JSON_KEYS))
+    table = ComparisonTable(pd.DataFrame.from_records(records, columns=list(JSON_KEYS)))
     table["p_holm"] = stats.holm(table["p"].to_numpy(dtype=float))
     table.attrs.update(
         {"metric": metric, "year": at, "baseline": base, "by": by, "confidence": confidence}
@@ -287,8 +288,8 @@ def to_records(table: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def format_table(table: pd.DataFrame) -> str:
-    """Return the comparison as aligned text with a header line."""
+def _shown(table: pd.DataFrame) -> tuple[str, pd.DataFrame]:
+    """Return the header line of a comparison and its cells formatted as text."""
     a = table.attrs
     n_tests = int(table["p"].notna().sum())
     pairs = table.loc[table["intervention"] != a.get("baseline"), "n"]
@@ -303,7 +304,7 @@ def format_table(table: pd.DataFrame) -> str:
         f"- baseline with {a.get('confidence', 0.95):.0%} bootstrap CI; Wilcoxon p, Holm-"
         f"corrected over {n_tests} comparisons"
     )
-    shown = table.copy()
+    shown = pd.DataFrame(table).copy()
     if a.get("by") is None:
         shown = shown.drop(columns="level")
     else:
@@ -326,15 +327,69 @@ def format_table(table: pd.DataFrame) -> str:
     }
     for col, f in formats.items():
         shown[col] = [f(v) for v in shown[col]]
+    return head, shown
+
+
+def format_table(table: pd.DataFrame) -> str:
+    """Return the comparison as aligned text with a header line."""
+    head, shown = _shown(table)
     return head + "\n" + shown.to_string(index=False)
 
 
-def plot_compare(df: pd.DataFrame, table: pd.DataFrame, path: str | Path) -> Path:
-    """Draw the comparison and save it to ``path``.
+def format_markdown(table: pd.DataFrame) -> str:
+    """Return the comparison as a Markdown table under its header line."""
+    head, shown = _shown(table)
+    cells = shown.astype(str)
+    lines = [
+        "| " + " | ".join(map(str, cells.columns)) + " |",
+        "|" + "---|" * len(cells.columns),
+        *("| " + " | ".join(row) + " |" for row in cells.itertuples(index=False)),
+    ]
+    return f"{head}\n\n" + "\n".join(lines) + "\n"
+
+
+def format_html(table: pd.DataFrame) -> str:
+    """Return the comparison as an HTML table captioned by its header line."""
+    import html
+
+    head, shown = _shown(table)
+    body = shown.to_html(index=False, escape=True, border=0)
+    return f"<p><b>{html.escape(head)}</b></p>\n{body}"
+
+
+class ComparisonTable(pd.DataFrame):
+    """The table :func:`compare` returns: a DataFrame that reads as a table in Jupyter.
+
+    It is a plain :class:`pandas.DataFrame` (its columns are :data:`JSON_KEYS`, its
+    ``attrs`` the metric, year, baseline, factor and confidence) that a notebook shows
+    as a captioned table with formatted cells (:func:`format_html`,
+    :func:`format_markdown`), and ``print`` shows as :func:`format_table`. Any frame
+    derived from it (a slice, a copy) is a plain DataFrame again.
+    """
+
+    @property
+    def _constructor(self) -> Any:
+        return pd.DataFrame
+
+    def _repr_html_(self) -> str:
+        return format_html(self)
+
+    def _repr_markdown_(self) -> str:
+        return format_markdown(self)
+
+    def __str__(self) -> str:
+        return format_table(self)
+
+
+def compare_figure(df: pd.DataFrame, table: pd.DataFrame) -> Any:
+    """Draw the comparison and return the figure (a notebook shows it as the cell's value).
 
     With several recorded steps per run: mean trajectory of each intervention with a
     95% band (t-interval over runs), one panel per level of ``by``. With one step per
     run: a forest plot of the paired differences with their bootstrap intervals.
+
+    Returns:
+        A :class:`matplotlib.figure.Figure` with its own Agg canvas (no pyplot state).
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -373,10 +428,15 @@ def plot_compare(df: pd.DataFrame, table: pd.DataFrame, path: str | Path) -> Pat
         ax.axvline(0.0, color="0.5", lw=0.8)
         ax.set_yticks(y, labels, fontsize=8)
         ax.set_xlabel(f"{metric} at year {year:g}: difference to {base!r} (95% CI)")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def plot_compare(df: pd.DataFrame, table: pd.DataFrame, path: str | Path) -> Path:
+    """Draw the comparison (:func:`compare_figure`) and save it to ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    FigureCanvasAgg(fig)
-    fig.savefig(path, dpi=120)
+    compare_figure(df, table).savefig(path, dpi=120)
     return path
 
 
@@ -404,9 +464,13 @@ def _trajectories(ax: Any, part: pd.DataFrame, metric: str, arms: Sequence[str])
 
 __all__ = [
     "ID_COLUMNS",
+    "ComparisonTable",
     "check_metric",
     "check_year",
     "compare",
+    "compare_figure",
+    "format_html",
+    "format_markdown",
     "format_table",
     "plot_compare",
     "to_records",
