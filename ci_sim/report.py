@@ -13,14 +13,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+from ci_sim.scenario_files import list_scenarios, scenario_dir
 
-from ci_sim.metrics import CONDITIONS, LEVELS, REPORTERS
-from ci_sim.scenarios import list_scenarios, load_scenario, scenario_dir
-
+# pandas, matplotlib, the metrics (and with them Mesa) and pydantic are imported where
+# they are used, so that ``ci-sim scenarios`` can list the library without them.
 if TYPE_CHECKING:
+    import pandas as pd
     from matplotlib.axes import Axes
 
     from ci_sim.params import Params
@@ -135,6 +133,8 @@ def changes_text(changes: list[tuple[str, Any, Any]], base: str = "default") -> 
 
 def lever_changes(name: str) -> list[tuple[str, Any, Any]]:
     """Return what a teaching scenario changes from the default (empty for others)."""
+    from ci_sim.scenarios import load_scenario
+
     if scenario_group(name) != "teaching":
         return []
     return parameter_changes(load_scenario(name), load_scenario("default"))
@@ -221,6 +221,8 @@ def metric_table(result: RunResult) -> str:
     columns.append(
         (f"end (year {calendar_text(end_year(result), start)})", result.metrics.iloc[-1])
     )
+    from ci_sim.metrics import REPORTERS
+
     names = [m for m in REPORTERS if m in result.metrics.columns]
     width = max(len(m) for m in [*names, "metric"])
     cols = [(label, row, max(len(label), 8)) for label, row in columns]
@@ -310,6 +312,8 @@ def summary_text(
     if levers:
         notes += _para(f"Lever changed from the default in {name}:", changes_text(levers))
     if overrides:
+        from ci_sim.scenarios import load_scenario
+
         base = load_scenario(name) if name else None
         if base is not None:
             mine = parameter_changes(result.params, base)
@@ -363,6 +367,11 @@ def plot_conditions(result: RunResult, path: str | Path, title: str | None = Non
         The path written.
 
     """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from ci_sim.metrics import CONDITIONS, LEVELS
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig = Figure(figsize=(10, 7.5), layout="constrained")
