@@ -42,8 +42,8 @@ format: $(STAMP)
 	$(BIN)/ruff format ci_sim tests benchmarks
 	$(BIN)/ruff check --fix ci_sim tests benchmarks
 
-bench: $(STAMP)  ## time per step and per run (see benchmarks/README.md)
-	$(BIN)/python benchmarks/bench_step.py
+bench: $(STAMP)  ## the performance table of issue 12, as ratios (see benchmarks/README.md)
+	$(BIN)/python benchmarks/bench_perf.py $(BENCH_ARGS)
 
 clean:
 	rm -rf out .pytest_cache .ruff_cache .hypothesis

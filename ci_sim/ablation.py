@@ -199,8 +199,10 @@ def dispatch(
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["ci_sim"])
-    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+    from ci_sim.experiments.engines import limit_blas_threads
+
+    ctx.set_forkserver_preload(["ci_sim.runner"])
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=limit_blas_threads) as pool:
         futures = {pool.submit(fn, job): i for i, job in enumerate(jobs)}
         for n, fut in enumerate(as_completed(futures), start=1):
             done[futures[fut]] = fut.result()

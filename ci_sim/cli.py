@@ -41,22 +41,46 @@ import sys
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ci_sim.cli_teaching import add_parsers as add_teaching_parsers
 from ci_sim.experiments.cli import COMMANDS as EXPERIMENT_COMMANDS
 from ci_sim.experiments.cli import add_parsers as add_experiment_parsers
-from ci_sim.params import Params
-from ci_sim.report import plot_conditions, run_title, summary_text
-from ci_sim.runner import run
-from ci_sim.scenarios import (
-    ScenarioError,
-    list_scenarios,
-    load_scenario,
-    parse_assignment,
-    read_toml_text,
-    scenario_dir,
-)
+from ci_sim.scenario_files import ScenarioError, list_scenarios, read_toml_text, scenario_dir
+
+if TYPE_CHECKING:
+    from ci_sim.params import Params
+
+#: Names the handlers use that import Mesa, pandas, matplotlib or pydantic: imported on
+#: first use (module ``__getattr__``), so that ``ci-sim --help`` imports none of them.
+_LAZY = {
+    "load_scenario": "ci_sim.scenarios",
+    "parse_assignment": "ci_sim.scenarios",
+    "plot_conditions": "ci_sim.report",
+    "run": "ci_sim.runner",
+    "run_title": "ci_sim.report",
+    "summary_text": "ci_sim.report",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import one of the heavy names of :data:`_LAZY` on first use.
+
+    Raises:
+        AttributeError: for any other name.
+    """
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(__import__(module, fromlist=[name]), name)
+    globals()[name] = value
+    return value
+
+
+def _lazy(name: str) -> Any:
+    """Return a name of :data:`_LAZY` (or what a test put in its place)."""
+    return globals()[name] if name in globals() else __getattr__(name)
+
 
 PROG = "ci-sim"
 USAGE_ERROR = 2
@@ -201,7 +225,7 @@ def overrides_from(assignments: Sequence[str]) -> dict[str, Any]:
         ScenarioError: for an assignment without ``=``.
 
     """
-    return dict(parse_assignment(text) for text in assignments)
+    return dict(_lazy("parse_assignment")(text) for text in assignments)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -215,14 +239,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     overrides = overrides_from(args.assignments)
     out = args.out if args.out is not None else default_out(args.scenario, args.seed)
     check_out_folder(out)  # before the run, not after it
-    result = run(args.scenario, seed=args.seed, years=args.years, overrides=overrides)
-    title = run_title(result, args.scenario, overrides)
+    result = _lazy("run")(args.scenario, seed=args.seed, years=args.years, overrides=overrides)
+    title = _lazy("run_title")(result, args.scenario, overrides)
 
     def write(folder: Path) -> list[Path]:
-        return [*result.save(folder), plot_conditions(result, folder / RUN_FILES[-1], title)]
+        saved = result.save(folder)
+        return [*saved, _lazy("plot_conditions")(result, folder / RUN_FILES[-1], title)]
 
     # the summary comes before writing: a failure there leaves the folder as it was
-    summary = summary_text(result, args.scenario, overrides)
+    summary = _lazy("summary_text")(result, args.scenario, overrides)
     paths = replace_folder(out, write)
     print(summary)
     print("Wrote:")
@@ -328,7 +353,7 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
         print(("\n" if number else "") + GROUP_TITLES[group] + ":")
         for name in names:
             try:
-                title = load_scenario(name).meta.title or "(untitled)"
+                title = _lazy("load_scenario")(name).meta.title or "(untitled)"
                 changes = lever_changes(name)
             except ScenarioError:
                 broken.append(name)
@@ -367,7 +392,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         ScenarioError: for an unknown or invalid scenario.
     """
     path = _scenario_file(args.name)
-    params = load_scenario(args.name if args.name in list_scenarios() else path)
+    params = _lazy("load_scenario")(args.name if args.name in list_scenarios() else path)
     raw = _read_raw(path)
     parent = raw.get("extends")
     print(show_text(args.name, path, params, raw, parent))
@@ -556,7 +581,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     bad = 0
     for name in args.files:
         try:
-            params = load_scenario(name)
+            params = _lazy("load_scenario")(name)
         except ScenarioError as exc:
             message = str(exc)
         except (UnicodeDecodeError, RecursionError) as exc:  # not text, or nested too deep

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ci_sim.scenarios import ScenarioError
+from ci_sim.scenario_files import ScenarioError
 
 
 def add_parsers(sub: Any) -> None:

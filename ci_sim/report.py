@@ -13,15 +13,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+from ci_sim.scenario_files import list_scenarios, scenario_dir
 
-from ci_sim.metrics import CONDITIONS, LEVELS, REPORTERS
-from ci_sim.scenarios import list_scenarios, load_scenario, scenario_dir
-
+# pandas, matplotlib, the metrics (and with them Mesa) and pydantic are imported where
+# they are used, so that ``ci-sim scenarios`` can list the library without them.
 if TYPE_CHECKING:
+    import pandas as pd
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
     from ci_sim.params import Params
     from ci_sim.runner import RunResult
@@ -135,6 +134,8 @@ def changes_text(changes: list[tuple[str, Any, Any]], base: str = "default") -> 
 
 def lever_changes(name: str) -> list[tuple[str, Any, Any]]:
     """Return what a teaching scenario changes from the default (empty for others)."""
+    from ci_sim.scenarios import load_scenario
+
     if scenario_group(name) != "teaching":
         return []
     return parameter_changes(load_scenario(name), load_scenario("default"))
@@ -221,6 +222,8 @@ def metric_table(result: RunResult) -> str:
     columns.append(
         (f"end (year {calendar_text(end_year(result), start)})", result.metrics.iloc[-1])
     )
+    from ci_sim.metrics import REPORTERS
+
     names = [m for m in REPORTERS if m in result.metrics.columns]
     width = max(len(m) for m in [*names, "metric"])
     cols = [(label, row, max(len(label), 8)) for label, row in columns]
@@ -310,6 +313,8 @@ def summary_text(
     if levers:
         notes += _para(f"Lever changed from the default in {name}:", changes_text(levers))
     if overrides:
+        from ci_sim.scenarios import load_scenario
+
         base = load_scenario(name) if name else None
         if base is not None:
             mine = parameter_changes(result.params, base)
@@ -363,6 +368,11 @@ def conditions_figure(result: RunResult, title: str | None = None) -> Figure:
         The figure.
 
     """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from ci_sim.metrics import CONDITIONS, LEVELS
+
     fig = Figure(figsize=(10, 7.5), layout="constrained")
     FigureCanvasAgg(fig)
     top, bottom = fig.subplots(2, 1, sharex=True)

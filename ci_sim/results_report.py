@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ci_sim.scenarios import ScenarioError
+from ci_sim.scenario_files import ScenarioError
 
 #: Years at which every answer is read.
 YEARS = (12.0, 15.0, 25.0)

@@ -225,6 +225,9 @@ def run(
 ) -> RunResult:
     """Run one scenario with one seed and return its tables.
 
+    The model is freed before this returns (:func:`ci_sim.memory.release_model`), so
+    many runs in one process keep its memory flat.
+
     Args:
         scenario: a built-in name, a TOML path, a mapping or :class:`Params`.
         seed: seed of the model's random generators; the same seed gives the same tables.
@@ -247,7 +250,12 @@ def run(
     params = load_scenario(scenario, extra or None)
     model = CIModel(params, rng=seed, record_organisations=record_organisations)
     model.run_for(params.steps)
-    return collect_result(model, seed)
+    result = collect_result(model, seed)
+    from ci_sim.memory import release_model
+
+    # the tables are copies: free the model now rather than at the next full GC
+    release_model(model)
+    return result
 
 
 def collect_result(model: CIModel, seed: int | None) -> RunResult:

@@ -11,44 +11,19 @@ import functools
 import sys
 import tomllib
 from collections.abc import Mapping
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
 from ci_sim.params import Params, _bounds, parameter_table
-
-
-class ScenarioError(ValueError):
-    """A scenario or an override is invalid; the message says where and why."""
-
-
-def scenario_dir() -> Path:
-    """Return the folder that holds the built-in scenario files."""
-    packaged = resources.files("ci_sim") / "scenarios"
-    if packaged.is_dir():
-        return Path(str(packaged))
-    return Path(__file__).resolve().parent.parent / "scenarios"
-
-
-def list_scenarios() -> list[str]:
-    """Return the names of the built-in scenarios, sorted."""
-    return sorted(p.stem for p in scenario_dir().glob("*.toml"))
-
-
-#: The UTF-8 byte-order mark that Windows editors such as Notepad put before the text.
-BOM = b"\xef\xbb\xbf"
-
-
-def read_toml_text(path: Path) -> dict[str, Any]:
-    """Parse a TOML file that may start with a UTF-8 byte-order mark.
-
-    Raises:
-        OSError, UnicodeDecodeError, tomllib.TOMLDecodeError: as reading and parsing do.
-    """
-    data = path.read_bytes()
-    return tomllib.loads(data.removeprefix(BOM).decode("utf-8"))
+from ci_sim.scenario_files import (  # noqa: F401 - re-exported
+    BOM,
+    ScenarioError,
+    list_scenarios,
+    read_toml_text,
+    scenario_dir,
+)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -5,8 +5,10 @@ Every engine is a :class:`concurrent.futures.Executor`:
 * ``serial`` runs each chunk when it is submitted, in this process (for debugging);
 * ``local`` is a process pool started once per sweep from a forkserver that has
   imported ci_sim, so workers import it once; chunks of runs are dispatched;
+  each worker caps its BLAS thread pool at one thread (threadpoolctl);
 * ``dask`` is ``distributed.Client(address).get_executor()``, or a ``LocalCluster``
-  of ``workers`` single-threaded processes when no address is given.
+  of ``workers`` single-threaded processes when no address is given; every worker's
+  BLAS thread pool is capped at one thread too.
 
 The work is one callable (``task``) applied to many items. The task is serialised
 once with cloudpickle, so a function defined in a notebook or in ``__main__`` works on
@@ -131,8 +133,8 @@ def _local(workers: int) -> Iterator[tuple[Executor, int]]:
     # forkserver: workers fork from a clean, single-threaded server that imported
     # ci_sim once (a plain fork of a threaded parent, e.g. with tqdm, can deadlock).
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["ci_sim", "ci_sim.experiments.engines"])
-    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_ignore_sigint)
+    ctx.set_forkserver_preload(["ci_sim.runner", "ci_sim.experiments.engines"])
+    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker)
     try:
         yield pool, workers
     except BaseException:
@@ -142,11 +144,29 @@ def _local(workers: int) -> Iterator[tuple[Executor, int]]:
         pool.shutdown(wait=True)
 
 
+def _init_worker() -> None:
+    """Set up a local worker: Ctrl-C left to the parent, one BLAS thread."""
+    _ignore_sigint()
+    limit_blas_threads()
+
+
 def _ignore_sigint() -> None:
     """Leave Ctrl-C to the parent, which saves what finished and stops the pool."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def limit_blas_threads(limit: int = 1) -> None:
+    """Cap the BLAS and OpenMP thread pools of this process at ``limit`` threads.
+
+    Every worker runs one model at a time, and the workers already fill the CPUs; a
+    BLAS helper thread per worker (OpenBLAS starts one per CPU) only competes with the
+    other workers and busy-waits between matrix products. Called once in each worker.
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=limit)
 
 
 def _dask(workers: int, address: str | None) -> Iterator[tuple[Executor, int]]:
@@ -168,6 +188,7 @@ def _dask(workers: int, address: str | None) -> Iterator[tuple[Executor, int]]:
         )
         client = Client(cluster)
     try:
+        client.run(limit_blas_threads)  # on every worker, also those of a remote cluster
         slots = max(1, sum(client.nthreads().values()))
         yield client.get_executor(pure=False), slots
     finally:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ci_sim.scenarios import ScenarioError
+from ci_sim.scenario_files import ScenarioError
 
 #: Tables an experiment file may hold.
 TABLES = ("experiment", "factors", "interventions", "sampling")
