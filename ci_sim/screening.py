@@ -291,6 +291,34 @@ def sign_keeping(
     return pd.DataFrame(rows)
 
 
+def kept_by_trajectory(
+    effects: pd.DataFrame, reference: Mapping[str, float], columns: Sequence[str], trajectories: int
+) -> pd.DataFrame:
+    """Return, per effect column and Morris trajectory, the share of its points that keep
+    the reference sign and their median effect.
+
+    A Morris trajectory moves one constant at a time from a random start, so its points
+    share most values: the points of one trajectory describe one region of the screened
+    space, and a share over all points is dominated by how many regions were drawn.
+    Rows follow the design order (``trajectories`` equal consecutive blocks).
+    """
+    rows = []
+    for col in columns:
+        y = effects[col].to_numpy(dtype=float)
+        sign = np.sign(float(reference[col]))
+        for t, block in enumerate(np.array_split(y, trajectories), start=1):
+            rows.append(
+                {
+                    "effect": col,
+                    "trajectory": t,
+                    "points": block.shape[0],
+                    "kept": float((np.sign(block) == sign).mean()),
+                    "median": float(np.median(block)),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 def sign_crossings(
     screened: Sequence[Factor],
     x: np.ndarray,
@@ -709,6 +737,26 @@ def render_markdown(
             f"constant sits below vs above its default, largest gaps first: {split}."
         )
     out += verdicts + [""]
+    cols = list(head["effect"])
+    by_t = kept_by_trajectory(result.effects, result.reference, cols, result.trajectories)
+    out += [
+        "**By trajectory.** Each Morris trajectory starts at a random point and moves one "
+        "constant at a time, so its points share most values and describe one region of "
+        "the screened space; the shares above are dominated by how many regions were "
+        f"drawn ({result.trajectories}). Sign kept (median effect) per trajectory:",
+        "",
+        "| effect | " + " | ".join(f"trajectory {t}" for t in range(1, result.trajectories + 1))
+        + " |",
+        "| --- |" + " --- |" * result.trajectories,
+    ]
+    for col in cols:
+        sub = by_t[by_t["effect"] == col]
+        out.append(
+            f"| {col.split(':')[0]} | "
+            + " | ".join(f"{_pct(r.kept)} ({r.median:+.3f})" for r in sub.itertuples())
+            + " |"
+        )
+    out += [""]
     if figure:
         out += [f"![sensitivity]({figure})", ""]
     out += [

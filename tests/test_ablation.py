@@ -292,3 +292,13 @@ def test_parser_setup_imports_neither_suite() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_kept_by_trajectory_splits_the_design_into_its_regions() -> None:
+    effects = pd.DataFrame({"h": [0.1, 0.2, -0.1, -0.3, 0.05, 0.0]})
+    t = screening.kept_by_trajectory(effects, {"h": 0.5}, ["h"], trajectories=3)
+    assert t["points"].tolist() == [2, 2, 2]
+    assert t["kept"].tolist() == [1.0, 0.0, 0.5]
+    assert np.allclose(t["median"], [0.15, -0.2, 0.025])
+    neg = screening.kept_by_trajectory(effects, {"h": -0.5}, ["h"], trajectories=3)
+    assert neg["kept"].tolist() == [0.0, 1.0, 0.0]
