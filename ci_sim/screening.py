@@ -294,12 +294,12 @@ def sign_keeping(
 def kept_by_trajectory(
     effects: pd.DataFrame, reference: Mapping[str, float], columns: Sequence[str], trajectories: int
 ) -> pd.DataFrame:
-    """Return, per effect column and Morris trajectory, the share of its points that keep
-    the reference sign and their median effect.
+    """Return per effect column and Morris trajectory the share of sign-keeping points.
 
-    A Morris trajectory moves one constant at a time from a random start, so its points
-    share most values: the points of one trajectory describe one region of the screened
-    space, and a share over all points is dominated by how many regions were drawn.
+    Also returns each trajectory's median effect. A Morris trajectory moves one constant
+    at a time from a random start, so its points share most values and describe one
+    region of the screened space; a share over all points is dominated by how many
+    regions were drawn.
     Rows follow the design order (``trajectories`` equal consecutive blocks).
     """
     rows = []
@@ -745,7 +745,8 @@ def render_markdown(
         "the screened space; the shares above are dominated by how many regions were "
         f"drawn ({result.trajectories}). Sign kept (median effect) per trajectory:",
         "",
-        "| effect | " + " | ".join(f"trajectory {t}" for t in range(1, result.trajectories + 1))
+        "| effect | "
+        + " | ".join(f"trajectory {t}" for t in range(1, result.trajectories + 1))
         + " |",
         "| --- |" + " --- |" * result.trajectories,
     ]
