@@ -242,23 +242,7 @@ def seed_bands(
         ``high`` and ``runs``.
     """
     names = [c for c in tables[0].columns if c not in ("step", "year")]
-    stacked = np.stack([t[names].to_numpy(dtype=float) for t in tables])  # runs, steps, m
-    q = np.quantile(stacked, [low, 0.5, high], axis=0)
-    years = tables[0]["year"].to_numpy()
-    frames = [
-        pd.DataFrame(
-            {
-                "year": years,
-                "metric": name,
-                "low": q[0, :, j],
-                "median": q[1, :, j],
-                "high": q[2, :, j],
-                "runs": len(tables),
-            }
-        )
-        for j, name in enumerate(names)
-    ]
-    return pd.concat(frames, ignore_index=True)
+    return views.bands_of(tables, names, low, high)
 
 
 def quote_table(exercise: Exercise, bands: Sequence[pd.DataFrame]) -> pd.DataFrame:

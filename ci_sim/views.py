@@ -575,8 +575,29 @@ def seed_bands(
         ).metrics
         for s in seeds
     ]
-    stacked = np.stack([t[names].to_numpy(dtype=float) for t in tables])  # runs, steps, m
-    q = np.quantile(stacked, [low, 0.5, high], axis=0)
+    return bands_of(tables, names, low, high)
+
+
+def bands_of(
+    tables: Sequence[pd.DataFrame],
+    names: Sequence[str],
+    low: float = 0.1,
+    high: float = 0.9,
+) -> pd.DataFrame:
+    """Return the median and the ``low``-``high`` quantile band of ``names`` over runs.
+
+    Args:
+        tables: one metrics table per run, all with the same ``year`` column.
+        names: the columns to summarise.
+        low: the quantile of the band's lower edge.
+        high: the quantile of the band's upper edge.
+
+    Returns:
+        One row per step and metric: ``year``, ``metric``, ``low``, ``median``,
+        ``high`` and ``runs``.
+    """
+    stacked = np.stack([t[list(names)].to_numpy(dtype=float) for t in tables])
+    q = np.quantile(stacked, [low, 0.5, high], axis=0)  # quantile, step, metric
     years = tables[0]["year"].to_numpy()
     frames = [
         pd.DataFrame(
