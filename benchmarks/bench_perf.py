@@ -55,7 +55,7 @@ from bench_step import (
     report_load,
     step_times,
 )
-from bench_sweep import MemoryWatch, _rss_kb
+from bench_sweep import MemoryWatch, _rss_kb, default_experiment
 from mesa.examples.basic.boltzmann_wealth_model.model import BoltzmannScenario, BoltzmannWealth
 
 import ci_sim
@@ -243,22 +243,12 @@ def sweep_child(runs: int, years: float, workers: int) -> dict[str, Any]:
     """Sweep ``runs`` default runs on the local engine; return wall time and memory."""
     import pandas as pd
 
-    from ci_sim.experiments import core, load
+    from ci_sim.experiments import core
     from ci_sim.experiments.core import run_sweep
 
     plain = core._task
     core._task = lambda *a, **k: WorkerMemory(plain(*a, **k))  # the sweep's own path
-    exp = load(
-        {
-            "experiment": {
-                "scenario": "default",
-                "years": years,
-                "replicates": runs,
-                "root_seed": 2026,
-                "record": "final",
-            }
-        }
-    )
+    exp = default_experiment(runs, years)
     watch = MemoryWatch()
     watch.start()
     with tempfile.TemporaryDirectory() as out:

@@ -129,27 +129,25 @@ class Timed:
         return table
 
 
+def default_experiment(runs: int, years: float) -> Any:
+    """Return an experiment of ``runs`` default runs of ``years`` years (root 2026)."""
+    from ci_sim.experiments import load
+
+    spec = {"scenario": "default", "years": years, "replicates": runs, "root_seed": 2026}
+    return load({"experiment": {**spec, "record": "final"}})
+
+
 def child(engine: str, runs: int, years: float, workers: int) -> dict[str, Any]:
     """Sweep ``runs`` default runs on ``engine``; return timings and memory."""
     import pandas as pd
 
-    from ci_sim.experiments import core, load
+    from ci_sim.experiments import core
     from ci_sim.experiments.core import run_sweep
 
     plain = core._task
     core._task = lambda *a, **k: Timed(plain(*a, **k))  # the sweep's own code path, timed
 
-    exp = load(
-        {
-            "experiment": {
-                "scenario": "default",
-                "years": years,
-                "replicates": runs,
-                "root_seed": 2026,
-                "record": "final",
-            }
-        }
-    )
+    exp = default_experiment(runs, years)
     watch = MemoryWatch()
     watch.start()
     with tempfile.TemporaryDirectory() as out:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -113,7 +114,7 @@ def marker_handles() -> list[Line2D]:
     return list(seen.values())
 
 
-class Panel:
+class Panel(ABC):
     """A figure with a cached static background and artists redrawn at each update.
 
     Subclasses build the static parts and the changing artists in ``__init__`` and set
@@ -152,9 +153,9 @@ class Panel:
             self._animated.remove(artist)
         artist.remove()
 
+    @abstractmethod
     def update(self) -> None:
         """Set the changing artists from the worlds' current state."""
-        raise NotImplementedError
 
     def png(self) -> bytes:
         """Update and return the figure as PNG bytes (screen resolution, fast path)."""
