@@ -447,9 +447,11 @@ def _meet_on_ties(
     """Trust grows on ties that met; partners influence each other's mindsets (C2.20).
 
     Trust gain falls with logic distance; facilitation and shared understanding let
-    distant logics connect (C3.9, C2.3). Mindsets follow the generalised Deffuant rule:
-    the confidence bound widens with trust; change leaders hold their view, moving only
-    ``1 - leader_commitment`` as far as others (C2.20; assumption).
+    distant logics connect (C3.9, C2.3). Mindsets follow the generalised Deffuant rule,
+    the step's meetings taking place one after another in random order (so the step
+    length does not change how far minds move): the confidence bound widens with trust;
+    change leaders hold their view, moving only ``1 - leader_commitment`` as far as
+    others (C2.20; assumption).
     """
     if edges.shape[0] == 0:
         return
@@ -465,8 +467,9 @@ def _meet_on_ties(
     eps = mech.confidence * curiosity(model) + mech.confidence_trust * model.trust[edges]
     held = 1.0 - mech.leader_commitment * model.change_leader
     a, b = np.repeat(c.a[edges], count), np.repeat(c.b[edges], count)
-    model.mindset = kernels.bounded_confidence(
-        model.mindset, a, b, np.repeat(eps, count), mech.convergence, held, compound=True
+    order = model.rng.permutation(a.shape[0])  # the step's meetings, one after another
+    model.mindset = kernels.sequential_confidence(
+        model.mindset, a, b, np.repeat(eps, count), mech.convergence, held, order
     )
 
 

@@ -3,7 +3,7 @@
 The model calls these functions every step; the classic models they generalise can be
 run through the very same functions:
 
-* :func:`confidence_pull` and :func:`bounded_confidence`: Deffuant, Neau, Amblard &
+* :func:`confidence_pull` and :func:`sequential_confidence`: Deffuant, Neau, Amblard &
   Weisbuch (2000) bounded-confidence opinion dynamics (mindsets, C2.20).
 * :func:`mobilise`: Granovetter (1978) threshold mobilisation (shared will, C2.1, C2.8).
 * :func:`socialise` and :func:`learn_code`: March (1991) mutual learning between
@@ -12,10 +12,13 @@ run through the very same functions:
   (C2.21, C2.23, C2.15, C4.3); functional forms are modelling assumptions.
 
 Every random kernel takes a ``numpy.random.Generator``; none touches global state.
+Loops that must run in order (:func:`sequential_confidence`) are compiled with numba;
+their random draws are made in numpy by the caller.
 """
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 
@@ -40,43 +43,53 @@ def confidence_pull(
     return np.where(np.abs(diff) < confidence, convergence * diff, 0.0)
 
 
-def bounded_confidence(
+def sequential_confidence(
     opinions: np.ndarray,
     i: np.ndarray,
     j: np.ndarray,
     confidence: np.ndarray | float,
     convergence: float,
     susceptibility: np.ndarray | None = None,
-    compound: bool = False,
+    order: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Return new opinions after the pairs ``(i[k], j[k])`` meet simultaneously.
+    """Return new opinions after the pairs ``(i[k], j[k])`` meet one after another.
 
-    Both partners of a pair move toward each other (symmetric Deffuant update). An agent
-    in several pairs moves by the mean of its pair moves, so opinions stay inside the
-    range they had. With disjoint pairs this is exactly the classic model.
-    ``susceptibility`` (one per agent, in [0, 1]; default 1) scales how far each agent
-    moves: committed agents hold their view (Deffuant et al. 2002's less
-    uncertain agents, in a simpler form). With ``compound``, an agent in ``k`` pairs
-    moves toward the mean of its partners' opinions as far as ``k`` successive meetings
-    of one pair would, ``(1 - (1 - 2 * convergence) ** k) / 2`` of the gap, instead of
-    by one meeting's step; so the number of meetings, not how they fall into steps,
-    sets how far opinions move. With disjoint pairs both forms are the classic model.
+    The classic sequential model (Deffuant et al. 2000): in the order ``order`` (a
+    permutation of the pairs; default as listed), partners whose current opinions differ
+    by less than their pair's ``confidence`` both move ``convergence`` of the way
+    toward each other. An agent in several pairs meets them in turn, each meeting seeing
+    the opinions the earlier ones left, so how meetings fall into model steps does not
+    change how far opinions move. ``susceptibility`` (one per agent, in [0, 1]; default
+    1) scales how far each agent moves: committed agents hold their view (Deffuant et
+    al. 2002's less uncertain agents, in a simpler form).
+
+    Raises:
+        ValueError: when ``order`` holds an index outside the pairs.
     """
-    n = opinions.shape[0]
-    step_i = confidence_pull(opinions[i], opinions[j], confidence, convergence)
-    moved = step_i != 0.0
-    delta = np.bincount(i, weights=step_i, minlength=n) - np.bincount(
-        j, weights=step_i, minlength=n
+    x = np.array(opinions, dtype=np.float64)
+    m = int(np.shape(i)[0])
+    conf = np.ascontiguousarray(np.broadcast_to(np.asarray(confidence, dtype=np.float64), (m,)))
+    s = (
+        np.ones(x.shape[0])
+        if susceptibility is None
+        else np.ascontiguousarray(susceptibility, dtype=np.float64)
     )
-    count = np.bincount(i, weights=moved, minlength=n) + np.bincount(j, weights=moved, minlength=n)
-    move = delta / np.maximum(count, 1.0)
-    if compound and convergence > 0:
-        # k meetings of a pair that both move: the gap shrinks by (1 - 2 mu) ** k
-        shrink = np.abs(1.0 - 2.0 * min(convergence, 0.5)) ** np.maximum(count, 1.0)
-        move = move / convergence * 0.5 * (1.0 - shrink)
-    if susceptibility is not None:
-        move = move * susceptibility
-    return opinions + move
+    order = np.arange(m) if order is None else np.asarray(order, dtype=np.int64)
+    if order.size and (order.min() < 0 or order.max() >= m):
+        raise ValueError(f"order: indices must lie in [0, {m - 1}]")
+    ia, ja = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
+    return _meet_in_order(x, ia, ja, conf, float(convergence), s, order)
+
+
+@numba.njit(cache=True)
+def _meet_in_order(x, i, j, confidence, convergence, susceptibility, order):  # noqa: D103
+    for k in order:
+        a, b = i[k], j[k]
+        d = x[b] - x[a]
+        if abs(d) < confidence[k]:
+            x[a] += convergence * susceptibility[a] * d
+            x[b] -= convergence * susceptibility[b] * d
+    return x
 
 
 # --- Granovetter (1978): thresholds ----------------------------------------------------

@@ -7,7 +7,7 @@ here. If a kernel drifts away from the rule it implements, the reproductions in
 
 * :func:`deffuant`: bounded-confidence opinion dynamics of Deffuant, Neau, Amblard &
   Weisbuch (2000), "Mixing beliefs among interacting agents", Advances in Complex
-  Systems 3: 87-98, through :func:`ci_sim.kernels.bounded_confidence`; with
+  Systems 3: 87-98, through :func:`ci_sim.kernels.sequential_confidence`; with
   :func:`count_clusters` and :func:`deffuant_convergence_time`.
 * :func:`granovetter`: threshold model of Granovetter (1978), "Threshold models of
   collective behavior", American Journal of Sociology 83(6): 1420-1443, through
@@ -78,8 +78,8 @@ def deffuant(
 
     Opinions start uniform on [0, 1] ("complete mixing": anyone may meet anyone). Each
     step draws a random perfect matching, so the ``n_agents // 2`` encounters of a step
-    are disjoint and their simultaneous update through
-    :func:`ci_sim.kernels.bounded_confidence` equals the sequential classic model:
+    are disjoint, and :func:`ci_sim.kernels.sequential_confidence` (the kernel the
+    model's meetings use) runs them as the classic model does:
     partners closer than ``confidence`` both move ``convergence`` of the way toward
     each other.
 
@@ -97,7 +97,7 @@ def deffuant(
     opinions = rng.random(n_agents)
     for _ in range(steps):
         i, j = _matching(n_agents, rng)
-        opinions = kernels.bounded_confidence(opinions, i, j, confidence, convergence)
+        opinions = kernels.sequential_confidence(opinions, i, j, confidence, convergence)
     return opinions
 
 
@@ -132,7 +132,7 @@ def deffuant_convergence_time(
     opinions = rng.random(n_agents)
     for step in range(1, max_steps + 1):
         i, j = _matching(n_agents, rng)
-        opinions = kernels.bounded_confidence(opinions, i, j, confidence, convergence)
+        opinions = kernels.sequential_confidence(opinions, i, j, confidence, convergence)
         if _settled_opinions(opinions, confidence, tol, min_share):
             return step
     return max_steps

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -67,28 +67,28 @@ def disjoint_pairs(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     eps=unit,
     mu=st.floats(0.0, 0.5),
 )
-def test_bounded_confidence_with_disjoint_pairs_is_deffuant(data, eps: float, mu: float):
+def test_sequential_confidence_with_disjoint_pairs_is_deffuant(data, eps: float, mu: float):
     x, i, j = data
-    got = kernels.bounded_confidence(x, i, j, eps, mu)
+    got = kernels.sequential_confidence(x, i, j, eps, mu)
     expected = deffuant(x, list(zip(i, j, strict=True)), eps, mu)
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
 
 
 @FAST_SETTINGS
 @given(data=disjoint_pairs(), mu=st.floats(0.0, 0.5), seed=st.integers(0, 2**32 - 1))
-def test_bounded_confidence_per_pair_confidence(data, mu: float, seed: int) -> None:
+def test_sequential_confidence_per_pair_confidence(data, mu: float, seed: int) -> None:
     x, i, j = data
     eps = np.random.default_rng(seed).random(i.shape[0])
-    got = kernels.bounded_confidence(x, i, j, eps, mu)
+    got = kernels.sequential_confidence(x, i, j, eps, mu)
     np.testing.assert_allclose(got, deffuant(x, list(zip(i, j, strict=True)), eps, mu))
 
 
-def test_bounded_confidence_textbook_numbers() -> None:
+def test_sequential_confidence_textbook_numbers() -> None:
     x = np.array([0.2, 0.4, 0.9, 0.5, 0.7])
-    got = kernels.bounded_confidence(x, np.array([0, 2]), np.array([1, 3]), 0.3, 0.5)
+    got = kernels.sequential_confidence(x, np.array([0, 2]), np.array([1, 3]), 0.3, 0.5)
     # 0 and 1 differ by 0.2 < 0.3 and meet in the middle; 2 and 3 differ by 0.4: no move
     np.testing.assert_allclose(got, [0.3, 0.3, 0.9, 0.5, 0.7])
-    got = kernels.bounded_confidence(x, np.array([0]), np.array([1]), 0.3, 0.25)
+    got = kernels.sequential_confidence(x, np.array([0]), np.array([1]), 0.3, 0.25)
     np.testing.assert_allclose(got, [0.25, 0.35, 0.9, 0.5, 0.7])
 
 
@@ -97,13 +97,12 @@ def test_bounded_confidence_textbook_numbers() -> None:
 def test_agents_beyond_confidence_do_not_move(data, mu: float) -> None:
     x, i, j = data
     gap = np.abs(x[i] - x[j])
-    assume(gap.min() > 0)
     eps = float(gap.min())  # every pair differs by at least eps: nobody moves
-    got = kernels.bounded_confidence(x, i, j, eps, mu)
+    got = kernels.sequential_confidence(x, i, j, eps, mu)
     np.testing.assert_array_equal(got, x)
     # with per-pair bounds, only the pairs within their bound move
     eps_k = np.where(np.arange(i.shape[0]) % 2 == 0, gap + 0.01, gap)
-    got = kernels.bounded_confidence(x, i, j, eps_k, mu)
+    got = kernels.sequential_confidence(x, i, j, eps_k, mu)
     still = np.arange(i.shape[0]) % 2 == 1
     np.testing.assert_array_equal(got[i[still]], x[i[still]])
     np.testing.assert_array_equal(got[j[still]], x[j[still]])
@@ -123,12 +122,87 @@ def any_pairs(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 @given(data=any_pairs(), eps=unit, mu=st.floats(0.0, 1.0))
 def test_opinions_stay_within_initial_range(data, eps: float, mu: float) -> None:
     x, i, j = data
-    got = kernels.bounded_confidence(x, i, j, eps, mu)
+    got = kernels.sequential_confidence(x, i, j, eps, mu)
     assert np.isfinite(got).all()
     assert got.min() >= x.min() - 1e-12
     assert got.max() <= x.max() + 1e-12
     untouched = np.setdiff1d(np.arange(x.shape[0]), np.r_[i, j])
     np.testing.assert_array_equal(got[untouched], x[untouched])
+
+
+def meet_one_by_one(x, i, j, eps, mu, s, order) -> np.ndarray:
+    """Reference for the sequential model: a plain Python loop over the meetings."""
+    out = [float(v) for v in x]
+    for k in order:
+        a, b = int(i[k]), int(j[k])
+        d = out[b] - out[a]
+        if abs(d) < eps[k]:
+            out[a] += mu * s[a] * d
+            out[b] -= mu * s[b] * d
+    return np.array(out)
+
+
+@st.composite
+def pairs_in_order(draw: st.DrawFn):
+    x, i, j = draw(any_pairs())
+    order = np.array(draw(st.permutations(range(i.shape[0]))), dtype=np.int64)
+    eps = draw(hnp.arrays(np.float64, i.shape[0], elements=unit))
+    s = draw(unit_arrays(x.shape[0]))
+    return x, i, j, eps, s, order
+
+
+@FAST_SETTINGS
+@given(data=pairs_in_order(), mu=st.floats(0.0, 0.5))
+def test_sequential_confidence_meets_in_the_given_order(data, mu: float) -> None:
+    x, i, j, eps, s, order = data
+    got = kernels.sequential_confidence(x, i, j, eps, mu, s, order)
+    np.testing.assert_allclose(got, meet_one_by_one(x, i, j, eps, mu, s, order), atol=1e-12)
+    assert got.min() >= x.min() - 1e-12 and got.max() <= x.max() + 1e-12
+    np.testing.assert_array_equal(x, data[0])  # the input is not changed
+
+
+@FAST_SETTINGS
+@given(data=disjoint_pairs(), eps=unit, mu=st.floats(0.0, 0.5), seed=st.integers(0, 2**16))
+def test_sequential_confidence_with_disjoint_pairs_does_not_depend_on_the_order(
+    data, eps: float, mu: float, seed: int
+) -> None:
+    x, i, j = data
+    order = np.random.default_rng(seed).permutation(i.shape[0])
+    got = kernels.sequential_confidence(x, i, j, eps, mu, order=order)
+    np.testing.assert_allclose(got, deffuant(x, list(zip(i, j, strict=True)), eps, mu), atol=1e-12)
+
+
+@FAST_SETTINGS
+@given(data=pairs_in_order(), mu=st.floats(0.0, 0.5), cut=st.floats(0.0, 1.0))
+def test_sequential_confidence_does_not_depend_on_how_meetings_fall_into_steps(
+    data, mu: float, cut: float
+) -> None:
+    x, i, j, eps, s, order = data
+    whole = kernels.sequential_confidence(x, i, j, eps, mu, s, order)
+    k = int(cut * order.shape[0])
+    first, second = order[:k], order[k:]
+    y = kernels.sequential_confidence(x, i[first], j[first], eps[first], mu, s)
+    y = kernels.sequential_confidence(y, i[second], j[second], eps[second], mu, s)
+    np.testing.assert_allclose(y, whole, atol=1e-12)
+
+
+def test_sequential_confidence_examples() -> None:
+    x = np.array([0.2, 0.4, 0.5])
+    # 0 meets 1 (both to 0.3), then 1 meets 2: 0.3 and 0.5 differ by 0.2 < 0.25 -> 0.4, 0.4
+    got = kernels.sequential_confidence(x, np.array([0, 1]), np.array([1, 2]), 0.25, 0.5)
+    np.testing.assert_allclose(got, [0.3, 0.4, 0.4])
+    # the other order: 1 meets 2 first (0.45, 0.45), then 0 (0.2) and 1 differ by 0.25: no move
+    got = kernels.sequential_confidence(
+        x, np.array([0, 1]), np.array([1, 2]), 0.25, 0.5, order=np.array([1, 0])
+    )
+    np.testing.assert_allclose(got, [0.2, 0.45, 0.45])
+    # a committed agent (susceptibility 0) holds its view; its partner still moves
+    got = kernels.sequential_confidence(
+        x, np.array([0]), np.array([1]), 0.3, 0.5, susceptibility=np.array([0.0, 1.0, 1.0])
+    )
+    np.testing.assert_allclose(got, [0.2, 0.3, 0.5])
+    with pytest.raises(ValueError, match="order"):
+        kernels.sequential_confidence(x, np.array([0]), np.array([1]), 0.3, 0.5, order=[1])
 
 
 @FAST_SETTINGS
