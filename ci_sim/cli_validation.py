@@ -6,10 +6,12 @@
   per-seed runs ``DIR/data/ablation_runs.csv`` (``--from-runs`` rewrites the report from
   such a table without running).
 * ``ci-sim screen [--trajectories N] [--seeds S] [--root R] [--year Y] [--levels L]
-  [--design-seed D] [--workers W] [--out DIR] [--from-points CSV]`` runs a Morris screen of
-  the headline lever effects over every mechanism constant (±30%) and writes ``DIR/sensitivity.md``
-  with ``DIR/figures/sensitivity.png`` and ``DIR/data/sensitivity_points.csv``
-  (``--from-points`` rewrites the report from such a table without running).
+  [--design-seed D] [--confirm-seeds C] [--workers W] [--out DIR] [--from-points CSV]`` runs
+  a Morris screen of the headline lever effects over every mechanism constant (±30%),
+  measures again over ``C`` seeds every effect that lost its sign at a point, and writes
+  ``DIR/sensitivity.md`` with ``DIR/figures/sensitivity.png``,
+  ``DIR/data/sensitivity_points.csv`` and ``DIR/data/sensitivity_confirmed.csv``
+  (``--from-points`` rewrites the report from these tables without running).
 
 Argparse setup imports nothing heavy; the handlers import lazily. Invalid input raises
 :class:`ci_sim.scenarios.ScenarioError`, which the CLI reports in one line (exit 2).
@@ -18,6 +20,7 @@ Argparse setup imports nothing heavy; the handlers import lazily. Invalid input 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -73,6 +76,13 @@ def add_parsers(sub: Any) -> None:
     scr.add_argument("--year", type=float, default=15.0, help="year read (default 15)")
     scr.add_argument("--levels", type=int, default=4, help="Morris grid levels (default 4)")
     scr.add_argument("--design-seed", type=int, default=1, help="seed of the design (1)")
+    scr.add_argument(
+        "--confirm-seeds",
+        type=int,
+        default=20,
+        help="seeds of the second stage, which measures again each effect that lost its "
+        "sign at a point (default 20; 0: no second stage)",
+    )
     scr.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     scr.add_argument("--out", type=Path, default=Path("docs"), help="report folder (docs)")
     scr.add_argument(
@@ -161,9 +171,18 @@ def cmd_screen(args: argparse.Namespace) -> int:
     from ci_sim import screening
 
     _check_common(args)
+    if args.confirm_seeds != 0 and args.confirm_seeds <= args.seeds:
+        raise ScenarioError(
+            f"--confirm-seeds {args.confirm_seeds}: allowed: 0 (no second stage) or more "
+            f"than --seeds ({args.seeds})"
+        )
     data = args.out / "data" / "sensitivity_points.csv"
+    confirmed = args.out / "data" / "sensitivity_confirmed.csv"
     if args.from_points is not None:
         result = screening.load_points(args.from_points)
+        beside = args.from_points.parent / confirmed.name
+        if beside.is_file():
+            result = screening.load_confirmed(beside, result)
     else:
         result = screening.screen(
             trajectories=args.trajectories,
@@ -176,11 +195,24 @@ def cmd_screen(args: argparse.Namespace) -> int:
             progress=_progress("screen points"),
         )
         result = screening.load_points(screening.save_points(result, data))
+        if args.confirm_seeds:
+            table = screening.confirm(
+                result,
+                seeds=args.confirm_seeds,
+                workers=args.workers,
+                progress=_progress("confirm points"),
+            )
+            result = dataclasses.replace(result, confirmed=table)
+            result = screening.load_confirmed(screening.save_confirmed(result, confirmed), result)
     figure = screening.plot_screen(result, args.out / "figures" / "sensitivity.png")
     argv = ["screen", "--trajectories", str(result.trajectories)]
     argv += ["--seeds", str(len(result.seeds)), "--root", str(result.root)]
     argv += ["--year", f"{result.year:g}", "--levels", str(result.levels)]
     argv += ["--design-seed", str(result.design_seed)]
+    if result.confirmed is not None and len(result.confirmed):
+        argv += ["--confirm-seeds", str(int(result.confirmed["seeds"].iloc[0]))]
+    elif result.confirmed is None:
+        argv += ["--confirm-seeds", "0"]
     text = screening.render_markdown(
         result,
         figure.relative_to(args.out).as_posix(),
@@ -190,5 +222,7 @@ def cmd_screen(args: argparse.Namespace) -> int:
     path = args.out / "sensitivity.md"
     path.write_text(text, encoding="utf-8")
     print(screening.sign_table(result).to_string(index=False))
+    if result.confirmed is not None:
+        print(screening.confirmed_signs(result).to_string(index=False))
     print(f"Wrote {path} and {figure}")
     return 0

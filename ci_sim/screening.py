@@ -15,6 +15,7 @@ model (optionally in worker processes; results do not depend on the number).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import time
@@ -403,6 +404,7 @@ class Screen:
         root, year, trajectories, levels, design_seed: the settings.
         seconds: wall time of the runs, if measured.
         workers: worker processes of the runs, if known.
+        confirmed: :func:`confirm` of the points that lost a sign, if run.
     """
 
     factors: tuple[Factor, ...]
@@ -421,6 +423,7 @@ class Screen:
     design_seed: int
     seconds: float | None = None
     workers: int | None = None
+    confirmed: pd.DataFrame | None = None
 
 
 def screen(
@@ -500,6 +503,158 @@ def screen(
         seconds,
         workers,
     )
+
+
+CONFIRM_COLUMNS = ("point", "lever", "effect", "low", "high", "seeds")
+
+
+def lost_sign(result: Screen, outcome: str = "systemic_change") -> dict[int, list[str]]:
+    """Return the levers that lost their sign, per design point (row of ``result.values``).
+
+    A lever lost it where its effect on ``outcome`` has not the sign it has at the
+    defaults (an effect of exactly zero counts as lost).
+    """
+    lost: dict[int, list[str]] = {}
+    for lever in HEADLINE:
+        col = f"{lever.name}:{outcome}"
+        sign = np.sign(result.reference[col])
+        if sign == 0:
+            continue
+        y = result.effects[col].to_numpy(dtype=float)
+        for i in np.flatnonzero(np.sign(y) != sign):
+            lost.setdefault(int(i), []).append(lever.name)
+    return lost
+
+
+def confirm(
+    result: Screen,
+    seeds: int = 20,
+    workers: int = 1,
+    outcome: str = "systemic_change",
+    progress: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:
+    """Measure again, over more seeds, each effect that lost its sign at a design point.
+
+    With a few seeds per point, an effect that is small there loses its sign by seed
+    noise alone. This second stage reruns, at each point and for each lever of
+    :func:`lost_sign`, that lever's two arms over ``derive_seeds(result.root, seeds)``
+    (the point's own seeds come first), so a lost sign can be told apart as kept,
+    vanished (interval across zero) or reversed (interval wholly on the other side).
+
+    Returns:
+        One row per (point, lever) with the mean paired effect, its 95% t interval
+        (``low``, ``high``) and the number of seeds.
+
+    Raises:
+        ScenarioError: when ``seeds`` is not above the screen's seeds per point.
+    """
+    if seeds <= len(result.seeds):
+        raise ScenarioError(
+            f"confirm seeds {seeds}: allowed: more than the screen's {len(result.seeds)} "
+            "seeds per point"
+        )
+    lost = lost_sign(result, outcome)
+    run_list = derive_seeds(result.root, seeds)
+    by_name = {lv.name: lv for lv in HEADLINE}
+    order = sorted(lost)
+    jobs = [
+        _jobs(
+            result.values.iloc[[i]],
+            run_list,
+            result.year,
+            [by_name[name] for name in lost[i]],
+            (outcome,),
+            "default",
+        )[0]
+        for i in order
+    ]
+    done = dispatch(_point, jobs, workers, progress)
+    rows = []
+    for i, out in zip(order, done, strict=True):
+        for name in lost[i]:
+            col = f"{name}:{outcome}"
+            rows.append(
+                {
+                    "point": i,
+                    "lever": name,
+                    "effect": out[col],
+                    "low": out[f"{col}:low"],
+                    "high": out[f"{col}:high"],
+                    "seeds": seeds,
+                }
+            )
+    return pd.DataFrame(rows, columns=list(CONFIRM_COLUMNS))
+
+
+def confirmed_signs(result: Screen, outcome: str = "systemic_change") -> pd.DataFrame:
+    """Return per headline lever the shares of points kept, vanished and reversed.
+
+    A point keeps the sign when its first-stage effect has the defaults' sign, or when
+    its confirmed effect (:func:`confirm`) does; it is *vanished* when the confirmed
+    effect has the other sign but its 95% interval includes zero, and *reversed* when
+    that interval lies wholly on the other side of zero.
+
+    Raises:
+        ValueError: when ``result`` has no confirmation.
+    """
+    if result.confirmed is None:
+        raise ValueError("the screen has no confirmation stage (run confirm)")
+    rows = []
+    n = len(result.values)
+    for lever in HEADLINE:
+        col = f"{lever.name}:{outcome}"
+        sign = np.sign(result.reference[col])
+        part = result.confirmed[result.confirmed["lever"] == lever.name]
+        same = np.sign(part["effect"].to_numpy(dtype=float)) == sign
+        beyond = (part["high"] < 0) if sign > 0 else (part["low"] > 0)
+        reversed_ = int((~same & beyond.to_numpy()).sum())
+        vanished = int((~same).sum()) - reversed_
+        rows.append(
+            {
+                "lever": lever.name,
+                "points": n,
+                "rerun": len(part),
+                "seeds": int(part["seeds"].iloc[0]) if len(part) else 0,
+                "kept": 1.0 - (vanished + reversed_) / n,
+                "vanished": vanished / n,
+                "reversed": reversed_ / n,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def save_confirmed(result: Screen, path: Path) -> Path:
+    """Write the confirmation table of ``result`` as CSV."""
+    if result.confirmed is None:
+        raise ValueError("the screen has no confirmation stage (run confirm)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    result.confirmed.to_csv(path, index=False, float_format=FLOAT_FORMAT)
+    return path
+
+
+def load_confirmed(path: Path, result: Screen) -> Screen:
+    """Return ``result`` with the confirmation table written by :func:`save_confirmed`.
+
+    Raises:
+        ScenarioError: when the file cannot be read, is not such a table, or names
+            points or levers the screen does not have.
+    """
+    try:
+        table = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise ScenarioError(f"{path}: cannot read the confirmation table: {exc}") from None
+    if list(table.columns) != list(CONFIRM_COLUMNS):
+        raise ScenarioError(
+            f"{path}: not a confirmation table of `ci-sim screen`; allowed columns: "
+            + ", ".join(CONFIRM_COLUMNS)
+        )
+    names = {lv.name for lv in HEADLINE}
+    if (
+        not table["point"].between(0, len(result.values) - 1).all()
+        or not set(table["lever"]) <= names
+    ):
+        raise ScenarioError(f"{path}: its points or levers do not belong to this screen")
+    return dataclasses.replace(result, confirmed=table)
 
 
 SETTINGS = ("root", "year", "trajectories", "levels", "design_seed", "reference_seeds")
@@ -624,6 +779,29 @@ def _pct(x: float) -> str:
     return "n/a" if x != x else f"{100 * x:.0f}%"
 
 
+def _confirmation_lines(result: Screen) -> list[str]:
+    """The report's paragraph and table of the second stage (:func:`confirm`)."""
+    table = confirmed_signs(result)
+    seeds = int(table["seeds"].max())
+    out = [
+        f"**Second stage: every lost sign measured again over {seeds} seeds.** At each "
+        f"point where an effect lost its sign over {len(result.seeds)} seeds, that lever's "
+        f"two arms are run again over `derive_seeds({result.root}, {seeds})` (the point's "
+        "own seeds first). *Kept*: the sign at the defaults, in the first stage or the "
+        "second; *vanished*: the other sign, with a 95% t interval that includes zero; "
+        "*reversed*: the interval lies wholly on the other side of zero.",
+        "",
+        "| effect (systemic change) | points | rerun | sign kept | vanished | reversed |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in table.itertuples():
+        out.append(
+            f"| {r.lever} | {r.points} | {r.rerun} | {_pct(r.kept)} | {_pct(r.vanished)} | "
+            f"{_pct(r.reversed)} |"
+        )
+    return [*out, ""]
+
+
 def render_markdown(
     result: Screen,
     figure: str | None,
@@ -702,6 +880,8 @@ def render_markdown(
             f"{_pct(r.reversed)} | {r.min:+.3f} | {r.median:+.3f} | {r.max:+.3f} |"
         )
     out += [""]
+    if result.confirmed is not None:
+        out += _confirmation_lines(result)
     verdicts = []
     for r in head.itertuples():
         lever = r.effect.split(":")[0]

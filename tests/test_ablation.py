@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -302,3 +303,70 @@ def test_kept_by_trajectory_splits_the_design_into_its_regions() -> None:
     assert np.allclose(t["median"], [0.15, -0.2, 0.025])
     neg = screening.kept_by_trajectory(effects, {"h": -0.5}, ["h"], trajectories=3)
     assert neg["kept"].tolist() == [0.0, 1.0, 0.0]
+
+
+def test_confirmation_reruns_exactly_the_lost_signs(tmp_path) -> None:
+    keys = ["mechanisms.trust_gain", "mechanisms.brokered_ties"]
+    res = screening.screen(trajectories=2, seeds=2, year=1, keys=keys, reference_seeds=2)
+    lost = screening.lost_sign(res)
+    with pytest.raises(ScenarioError, match="more than the screen's 2"):
+        screening.confirm(res, seeds=2)
+    table = screening.confirm(res, seeds=3)
+    assert sorted(zip(table["point"], table["lever"], strict=True)) == sorted(
+        (i, name) for i, names in lost.items() for name in names
+    )
+    assert (table["seeds"] == 3).all() and (table["low"] <= table["effect"]).all()
+    # the rerun over 3 seeds of one point equals a fresh evaluation over those seeds
+    if len(table):
+        row = table.iloc[0]
+        lever = next(lv for lv in screening.HEADLINE if lv.name == row["lever"])
+        fresh = screening.evaluate(
+            res.values.iloc[[int(row["point"])]], derive_seeds(ROOT, 3), 1, [lever]
+        )
+        assert fresh[f"{lever.name}:systemic_change"].iloc[0] == pytest.approx(row["effect"])
+    res = dataclasses.replace(res, confirmed=table)
+    back = screening.load_confirmed(screening.save_confirmed(res, tmp_path / "c.csv"), res)
+    signs = screening.confirmed_signs(back)
+    assert np.allclose(signs[["kept", "vanished", "reversed"]].sum(axis=1), 1.0)
+    assert "Second stage" in screening.render_markdown(back, None, "x")
+
+
+def test_confirmed_signs_tell_kept_vanished_and_reversed_apart() -> None:
+    keys = ["mechanisms.trust_gain"]
+    base = screening.screen(trajectories=2, seeds=2, year=1, keys=keys, reference_seeds=2)
+    names = [lv.name for lv in screening.HEADLINE]
+    ref = {f"{n}:systemic_change": 0.1 for n in names}
+    eff = pd.DataFrame({f"{n}:systemic_change": [0.1, -0.1, -0.1, -0.1] for n in names})
+    confirmed = pd.DataFrame(
+        [
+            # point 1 regains the sign, point 2 vanishes, point 3 clearly reverses
+            (p, n, e, lo, hi, 9)
+            for n in names
+            for p, e, lo, hi in (
+                (1, 0.02, -0.01, 0.05),
+                (2, -0.02, -0.05, 0.01),
+                (3, -0.1, -0.2, -0.01),
+            )
+        ],
+        columns=list(screening.CONFIRM_COLUMNS),
+    )
+    res = dataclasses.replace(
+        base, reference={**base.reference, **ref}, effects=eff, confirmed=confirmed
+    )
+    assert screening.lost_sign(res) == {1: names, 2: names, 3: names}
+    signs = screening.confirmed_signs(res)
+    assert signs["kept"].tolist() == [0.5] * len(names)
+    assert signs["vanished"].tolist() == [0.25] * len(names)
+    assert signs["reversed"].tolist() == [0.25] * len(names)
+
+
+def test_bad_confirmation_table_is_one_clear_error(tmp_path) -> None:
+    keys = ["mechanisms.trust_gain"]
+    res = screening.screen(trajectories=2, seeds=2, year=1, keys=keys, reference_seeds=2)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    with pytest.raises(ScenarioError, match="not a confirmation table"):
+        screening.load_confirmed(bad, res)
+    bad.write_text("point,lever,effect,low,high,seeds\n99,handover,0,0,0,3\n")
+    with pytest.raises(ScenarioError, match="do not belong"):
+        screening.load_confirmed(bad, res)
