@@ -73,7 +73,11 @@ def test_leavers_take_their_acquaintances() -> None:
     assert (model.trust[mine & c.cross] <= 0.05 + 1e-12).all()
     assert (model.trust[mine & ~c.cross] == 0.0).all()
     new = set(c.b[(c.a == person) & c.cross]) | set(c.a[(c.b == person) & c.cross])
-    assert len(new & old) <= 1  # fresh acquaintances are random, not the old ones
+    # as many fresh acquaintances as a newcomer gets, drawn at random: they may include
+    # some old partners by chance (here 2 of 6, about the 6 * 22 / 114 expected), but
+    # with no trust carried over (checked above)
+    assert len(new) == model.params.organisations.contacts
+    assert len(new & old) < len(new)
     check_ties(model)
 
 
