@@ -90,8 +90,8 @@ def test_hjem_til_alle_changes_the_national_frame_in_year_five():
     rise = t.loc[changed, "municipal_practice@9"] - t.loc[changed, "municipal_practice@5"]
     before = t.loc[changed, "municipal_practice@5"] - t.loc[changed, "municipal_practice@0"]
     # Practice spreads faster after the frame changes (C5.6). The suite's paired
-    # criterion (p < 0.01, at least 75% of runs); round 1 asked for 90% of runs, round 2
-    # gives 17 of 19 here (one run: +0.0044 after vs +0.0046 before).
+    # criterion (p < 0.01, at least 75% of runs); round 1 asked for 90% of runs; with
+    # sequential mindset meetings 18 of 19 runs (docs/scenarios.md).
     e = paired_effect(before.to_numpy(), rise.to_numpy())
     assert e.mean_diff > 0 and e.p_value < 0.01 and e.share_b_greater >= 0.75, str(e)
 
@@ -99,7 +99,7 @@ def test_hjem_til_alle_changes_the_national_frame_in_year_five():
 @pytest.mark.xfail(
     strict=True,
     reason="round 2: the field stays wider than the case's 24 partners; on calibration "
-    "root 7 the median taking part at year 10 is 36.5 with let_go 1.0 and 32.5 with 3.0 "
+    "root 7 the median taking part at year 10 is 37 with let_go 1.0 and 30 with 3.0 "
     "(local leaders pull withdrawn organisations back, docs/ODD.md 7.12)",
 )
 def test_hjem_til_alle_narrows_to_about_24_partners():
@@ -119,7 +119,7 @@ def test_naboskab_dual_host_keeps_the_police_close():
 
 @pytest.mark.xfail(
     strict=True,
-    reason="round-2 finding: the respected share at year 10 is 0.65 (round 1: 0.925) "
+    reason="round-2 finding: the respected share at year 10 is 0.49 (round 1: 0.925) "
     "against the case's 0.96; the respect cut-off (0.3 trust) was a round-1 calibration",
 )
 def test_medvind_respect_reached_ten_years_in():
@@ -181,7 +181,7 @@ def higher(name: str, col: str) -> None:
             lower,
             "practices@11.9",
             marks=pytest.mark.xfail(
-                strict=True, reason="round 2: -0.062, p 0.033 (not < 0.01) on 20 seeds"
+                strict=True, reason="round 2: -0.046, p 0.019 (not < 0.01) on 20 seeds"
             ),
         ),
         ("free_floating_backbone", lower, "practices@15"),
