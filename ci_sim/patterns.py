@@ -42,7 +42,15 @@ METRICS = (
     "local_leadership",
     "backbone_dependence",
     "backbone_delivery",
+    "change_leaders",
+    "cross_org_contacts",
+    "resource_flows",
+    "mental_models",
+    "policies",
 )
+#: Years at which a failing pattern's report shows what moved instead (with the years its
+#: statistic reads).
+MOVED_YEARS = (7.9, 11.9, 15.0)
 _HOST = Logic.MUNICIPALITY
 #: Logics far (> 0.4 normalised distance) from the municipality's in logic space.
 DISTANT_LOGICS = tuple(
@@ -50,6 +58,58 @@ DISTANT_LOGICS = tuple(
     for lg in Logic
     if distance(np.array(LOGIC_TABLE[lg].position), np.array(LOGIC_TABLE[_HOST].position)) > 0.4
 )
+
+
+#: Patterns the round-2 model does not reproduce, with what the runs show instead.
+#: Measured on the validation seeds of :data:`ROOT_SEED` (30 seeds) and on the 12 seeds of
+#: ``tests/test_patterns.py`` (which marks these strict xfails), not tuned away. Each
+#: reason is read off the "what moved instead" table the report prints for a failing
+#: pattern; a pattern listed here that starts to hold makes the test suite say so.
+NOT_REPRODUCED: dict[str, str] = {
+    "relapse_unless_anchored": (
+        "Without a backbone (sunset at 8, no handover) own practice relapses slowly in "
+        "both settings, and cutting anchoring through capabilities to 2% of the effort "
+        "leaves practice as it is: it lowers resource flows instead. In the model "
+        "practice is held "
+        "by routines and the local leadership left behind, which this setting does not "
+        "remove (its effort goes to the other tasks, local leadership is slightly higher)."
+    ),
+    "free_floating": (
+        "At year 11.9 a free-floating backbone's organisations practise about as much: "
+        "its brokering builds more cross-organisation contacts and relations. It builds "
+        "much less local leadership and fewer change leaders, so practice falls behind "
+        "after the sunset at 12 (see year 15). Understanding is not higher either, so "
+        "the first half of the claim does not show. The pattern's year was set before "
+        "round 2 and was not moved after seeing these seeds."
+    ),
+    "balance_beats_develop_relations": (
+        "The direction holds (systemic change lower with an 85% focus on developing "
+        "relations) but the gap is small: the focus builds many more cross-organisation "
+        "contacts and relationships, which offset its lower practice, resource flows "
+        "and local leadership."
+    ),
+    "balance_beats_anchor_relations": (
+        "An 85% focus on anchoring through relations trails the balanced split while "
+        "the backbone is there (year 7.9), but its coaching makes so many change leaders "
+        "that local leadership about doubles, and after the sunset at 12 that leadership "
+        "carries practice and systemic change above the balanced split by year 15. The "
+        "source names all four tasks as needed (C4.1-C4.4) but gives no sizes; in the "
+        "model coaching change leaders is the strongest route to durable change."
+    ),
+    "growth_drop_after_sunset": (
+        "Since round 2 `practices` is the organisations' own practice; what the backbone "
+        "delivers is `backbone_delivery`. A growing backbone lowers own practice while "
+        "it is there (its delivery crowds out local leadership), and own practice "
+        "recovers after it leaves, so the drop at the sunset shows in "
+        "`backbone_delivery`, which falls to zero, not in `practices`."
+    ),
+    "policy_amplifies": (
+        "A policy frame changes the incentives organisations face, and the "
+        "local-to-national step is rare and earned (ODD 7.11): by year 15 a frame has "
+        "changed in few runs (see `policies`), so the amplification of practice, "
+        "averaged over all runs, is small."
+    ),
+}
 
 
 def _half_time(result: RunResult, metric: str, until: float = 11.9) -> float:
@@ -129,6 +189,7 @@ class PatternResult:
     dz: float
     passed: bool
     trajectories: dict[str, pd.DataFrame] = field(default_factory=dict)
+    moved: pd.DataFrame | None = None
 
     @property
     def mean_diff(self) -> float:
@@ -395,9 +456,37 @@ def evaluate(
     trajectories = {pattern.label_a: _trajectory(table_a, pattern.plot)}
     if pattern.statistic_b is None:
         trajectories[pattern.label_b] = _trajectory(table_b, pattern.plot)
+    moved = None if pattern.statistic_b is not None else moved_table(pattern, table_a, table_b)
     return PatternResult(
-        pattern, values_a, values_b, p, dz, bool(right_way and p < alpha), trajectories
+        pattern, values_a, values_b, p, dz, bool(right_way and p < alpha), trajectories, moved
     )
+
+
+def _statistic_years(statistic: Any) -> list[float]:
+    columns = statistic[1:] if isinstance(statistic, tuple) else (statistic,)
+    return [float(c.split("@")[1]) for c in columns if "@" in c]
+
+
+def moved_table(pattern: Pattern, table_a: pd.DataFrame, table_b: pd.DataFrame) -> pd.DataFrame:
+    """Return the mean of A and the mean paired difference B - A of every recorded metric.
+
+    One row per metric of :data:`METRICS`, columns ``A@y`` and ``B-A@y`` for the years the
+    statistic reads and :data:`MOVED_YEARS`: what else the two settings changed, so a
+    pattern that does not hold can be read (the report prints it for those).
+    """
+    years = sorted(set(_statistic_years(pattern.statistic)) | set(MOVED_YEARS))
+    rows = []
+    for metric in METRICS:
+        row: dict[str, Any] = {"metric": metric}
+        for y in years:
+            col = f"{metric}@{y:g}"
+            if col in table_a and col in table_b:
+                a = table_a[col].to_numpy(dtype=float)
+                b = table_b[col].to_numpy(dtype=float)
+                row[f"A@{y:g}"] = float(a.mean())
+                row[f"B-A@{y:g}"] = float((b - a).mean())
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def smallest_p_value(seeds: int) -> float:
@@ -508,6 +597,52 @@ def _describe_statistic(stat: Any) -> str:
     return f"({first} - {second}) / {first}" if kind == "reldrop" else f"{first} - {second}"
 
 
+def _markdown_table(frame: pd.DataFrame) -> list[str]:
+    cols = list(frame.columns)
+    out = ["| " + " | ".join(cols) + " |", "|" + " --- |" * len(cols)]
+    for row in frame.itertuples(index=False):
+        cells = [
+            (f"{v:+.3f}" if str(c).startswith("B-A") else f"{v:.3f}")
+            if isinstance(v, float)
+            else str(v)
+            for c, v in zip(cols, row, strict=True)
+        ]
+        out.append("| " + " | ".join(cells) + " |")
+    return out
+
+
+def _not_holding_lines(results: Sequence[PatternResult]) -> list[str]:
+    """The report's section on patterns that do not hold: why, and what moved instead."""
+    failing = [r for r in results if not r.passed]
+    lines: list[str] = []
+    if failing:
+        lines += [
+            "## Patterns that do not hold, and why",
+            "",
+            "For each pattern that does not pass: what the runs show instead (the reason is "
+            "kept in `ci_sim.patterns.NOT_REPRODUCED` and read off the table below it), and "
+            "the mean of A and the mean paired difference B - A of every recorded metric "
+            "over the same seeds.",
+            "",
+        ]
+    for r in failing:
+        reason = NOT_REPRODUCED.get(
+            r.pattern.key, "Not explained yet: this pattern is not in `NOT_REPRODUCED`."
+        )
+        lines += [f"### {r.pattern.claim} (`{r.pattern.key}`)", "", reason, ""]
+        if r.moved is not None:
+            lines += _markdown_table(r.moved) + [""]
+    holding = [r.pattern.key for r in results if r.passed and r.pattern.key in NOT_REPRODUCED]
+    if holding:
+        lines += [
+            "Listed in `NOT_REPRODUCED` but holding in this run: "
+            + ", ".join(f"`{k}`" for k in holding)
+            + ".",
+            "",
+        ]
+    return lines
+
+
 def write_report(
     results: Sequence[PatternResult], out: Path, seeds: int, figures: str = "figures"
 ) -> Path:
@@ -536,6 +671,7 @@ def write_report(
             f"{'pass' if row.passed else 'FAIL'} |"
         )
     lines.append("")
+    lines += _not_holding_lines(results)
     for r in results:
         png = plot_pattern(r, out / figures / f"{r.pattern.key}.png")
         stat = r.pattern.statistic
