@@ -111,13 +111,34 @@ def test_failed_trial_actions_still_build_trust():
 
 
 def test_data_sharing_is_the_first_acid_test():
-    """C2.9: organisations share data once their leader is willing and trusts the work;
-    the shared analysis listens more to those that share."""
+    """C2.9: organisations share data once their leader is willing and trusts the work,
+    and stop when the leader's will goes; the shared analysis listens more to those
+    that share, even when they are outnumbered."""
+    from ci_sim import kernels
+    from ci_sim.agents import Stance
+
     model = ci_sim.CIModel(ci_sim.load_scenario("default"), rng=3)
     model.run_for(36)
-    leaders_willing = model.willing[model.leader_of]
-    assert not (model.data_shared & ~leaders_willing).any()
-    voice = dynamics._voice(model)
+    n_org = len(model.organisations)
+    model.willing[model.leader_of] = True
+    model.trust_bb[:] = 1.0
+    dynamics._share_data(model)
+    assert model.data_shared.all()
+    quitting = np.arange(n_org) % 5 == 0
+    model.willing[model.leader_of[quitting]] = False
+    dynamics._share_data(model)
+    assert not model.data_shared[quitting].any() and model.data_shared[~quitting].all()
+    # 40% of the organisations share and hold the right view on every dimension; the
+    # 60% that do not share hold the wrong view on the first ten. Counted head by head
+    # the non-sharers win those ten; weighted by voice the sharers do.
+    model.stance[:] = Stance.ENGAGED
+    model.data_shared = np.arange(n_org) % 5 < 2
     sharing = model.data_shared[model.person_org]
-    assert sharing.any() and (~sharing).any()
-    assert voice[sharing].mean() > 2 * voice[~sharing].mean()
+    model.beliefs[:] = model.reality
+    model.beliefs[np.ix_(~sharing, np.arange(10))] = -model.reality[:10]
+    code = np.zeros_like(model.code)
+    rng = np.random.default_rng(0)
+    heard = kernels.learn_code(code, model.beliefs, model.reality, 0.9, rng, dynamics._voice(model))
+    counted = kernels.learn_code(code, model.beliefs, model.reality, 0.9, rng)
+    assert (heard[:10] == model.reality[:10]).all()
+    assert (counted[:10] == -model.reality[:10]).all()

@@ -61,10 +61,16 @@ def case(name: str, **overrides) -> pd.DataFrame:
 
 
 def test_landskaber_policy_rises_in_year_four():
-    """Four years in, the national budget funds pilots nationwide (seed L324-345)."""
+    """Four years in, the national budget funds pilots nationwide (seed L324-345).
+
+    The window's date is the scenario's (the case names it, no random windows); whether
+    it changes the frame is the model's: only when the mobilised push passes the
+    threshold. Without a backbone the same window finds too little push (C2.8, C5.3).
+    """
     first = case("landskaber")["first_policy"]
-    assert (first >= 4.0).all()  # no earlier frame change
     assert ((first >= 4.0) & (first < 5.0)).mean() >= 0.75
+    alone = case("landskaber", **{"backbone.enabled": False})["first_policy"]
+    assert (alone < 5.0).mean() <= 0.25, alone.tolist()
 
 
 def test_bo_trygt_ownership_spreads_from_the_police():
@@ -83,9 +89,11 @@ def test_hjem_til_alle_changes_the_national_frame_in_year_five():
     root-3 seeds.
     """
     t = case("hjem_til_alle")
-    assert (t["taking_part@0"] == 80).all()
     first = t["first_policy"]
-    assert (first >= 5.0).all() and ((first >= 5.0) & (first < 6.0)).mean() >= 0.75
+    assert ((first >= 5.0) & (first < 6.0)).mean() >= 0.75
+    # the 2021 window is scheduled; the change is earned: alone, the field rarely gets there
+    alone = case("hjem_til_alle", **{"backbone.enabled": False})["first_policy"]
+    assert (alone < 6.0).mean() <= 0.25, alone.tolist()
     changed = first < 6.0
     rise = t.loc[changed, "municipal_practice@9"] - t.loc[changed, "municipal_practice@5"]
     before = t.loc[changed, "municipal_practice@5"] - t.loc[changed, "municipal_practice@0"]
