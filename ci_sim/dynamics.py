@@ -390,6 +390,8 @@ def _broker(model: CIModel, step: StepMeetings, n: int) -> None:
         step.via += np.bincount(c.b[edges], minlength=step.via.shape[0])
         return
     first = _draw(model.rng, engaged * model.bb_quality, k)
+    if first.shape[0] == 0:  # nobody it can reach (e.g. a vanishing logic_distance_scale)
+        return
     other = _draw(model.rng, engaged, k)
     keep = model.person_org[first] != model.person_org[other]
     first, other = first[keep], other[keep]

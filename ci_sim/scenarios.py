@@ -252,7 +252,9 @@ def _phrase(error: dict[str, Any], loc: tuple[Any, ...], key: str) -> str:
         allowed = _known_keys(Params, loc[:-1])
         hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         did = f"; did you mean {'.'.join(map(str, loc[:-1] + (hint[0],)))!r}?" if hint else ""
-        return f"unknown key {key!r}{did} (allowed here: {', '.join(allowed)})"
+        # quote the key once: a part that is not printable is already shown quoted
+        shown = repr(key) if all(_key_text(p) == str(p) for p in loc) else key
+        return f"unknown key {shown}{did} (allowed here: {', '.join(allowed)})"
     ctx = error.get("ctx") or {}
     got = error.get("input")
     if kind == "value_error":

@@ -15,6 +15,7 @@ examples. Runs are kept short (``years`` at most one) so the slow fuzz takes min
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -264,11 +265,37 @@ def error_detail(message: str, call: Call) -> str:
     return message.split(f" with overrides {listed}: ", 1)[-1]
 
 
+#: The scenario file's top-level tables.
+TABLES = frozenset(key.split(".")[0] for key in ROWS)
+
+
 def names_a_key(message: str, call: Call) -> bool:
-    """True if the error's detail names a key of the call or one of its tables."""
+    """True if the error's detail names a key of the call or one of its tables.
+
+    The key must stand as a key does in the loader's messages, not merely occur inside
+    other words (a fuzzed key ``a`` is not named by "a valid number"): a dotted or
+    quoted key as a whole token, or any key followed by ``=``, ``:``, ``is`` (after at
+    most one value), or after "unknown".
+    """
     detail = error_detail(message, call)
-    named = [p for key in call.keys() for p in prefixes(str(key)) if p]
-    return any(p in detail or _key_text(p) in detail for p in named)
+    keys = [str(key) for key in call.keys()]
+    named = {_key_text(k) for k in keys}  # an empty key is named by its quoted text
+    named |= {t for k in keys for p in prefixes(k) for t in (p, _key_text(p)) if t}
+    before = r"(?:^|[\s'\"(\[])"
+    forms = r"(?:'|\"|(?: \S+)?(?: =|:| is )|\.\d+ =)"
+    token_end = r"(?=$|[\s'\":=,;)\]]|\.\d)"
+
+    def named_by(t: str) -> bool:
+        k = re.escape(t)
+        return bool(
+            re.search(before + k + forms, detail)
+            or re.search(rf"unknown (?:key )?{k}(?:\W|$)", detail)
+            or (("." in t or t[:1] in "'\"") and re.search(before + k + token_end, detail))
+            # a key inside the same table (a conflict the override caused elsewhere)
+            or (t in TABLES and re.search(before + k + r"\.\w", detail))
+        )
+
+    return any(named_by(t) for t in named)
 
 
 def check_invariants(result: ci_sim.RunResult) -> None:

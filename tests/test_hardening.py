@@ -550,3 +550,20 @@ def test_run_with_a_sunset_just_after_a_start_at_0_prints_a_summary(tmp_path) ->
         str(tmp_path / "x"),
     ]
     assert main(argv) == 0
+
+
+@pytest.mark.parametrize("scenario", ["default", "bo_trygt"])
+def test_a_backbone_that_can_reach_nobody_still_runs(scenario):
+    """A vanishing ``logic_distance_scale`` (inside its bounds, above 0) makes every
+    meeting's quality 0: the backbone can broker nobody. Found by the run() fuzz: the
+    convening drew no first partners but a full list of second ones and crashed."""
+    result = ci_sim.run(
+        scenario,
+        seed=0,
+        years=1.0,
+        overrides={"mechanisms.logic_distance_scale": 5.7e-41},
+        record_organisations=False,
+    )
+    values = result.metrics.drop(columns=["step", "year"]).to_numpy(dtype=float)
+    assert np.isfinite(values).all()
+    assert result.metrics["cross_org_contacts"].iloc[-1] > 0
