@@ -322,11 +322,17 @@ def test_compare_reads_paired_differences():
     assert plus["share_better"] == 1.0
     d = shift["noisy"]
     assert noisy["diff"] == pytest.approx(d.mean())
-    assert noisy["dz"] == pytest.approx(d.mean() / d.std(ddof=1))
+    assert noisy["dz"] == pytest.approx(0.80178, abs=1e-5)  # 0.075 / sqrt(0.04375 / 5)
     assert noisy["ci_low"] < d.mean() < noisy["ci_high"]
     assert noisy["share_better"] == pytest.approx(4 / 6)
-    # Holm over the two comparisons: each p at most doubled, never below the raw p.
-    assert noisy["p"] <= noisy["p_holm"] <= min(1.0, 2 * noisy["p"])
+    # Holm's step-down over the two comparisons: the smaller p doubled, the larger kept
+    # (but never below the first); plus's six equal gains give the exact 2 / 2**6.
+    assert plus["p"] == pytest.approx(2 / 64)
+    small, large = sorted([plus["p"], noisy["p"]])
+    holm = {small: min(1.0, 2 * small), large: max(min(1.0, 2 * small), large)}
+    assert plus["p_holm"] == pytest.approx(holm[plus["p"]])
+    assert noisy["p_holm"] == pytest.approx(holm[noisy["p"]])
+    assert noisy["p_holm"] != noisy["p"] or plus["p_holm"] != plus["p"]
     assert compare(synthetic(shift), "metric").equals(table)  # seeded bootstrap
 
 
