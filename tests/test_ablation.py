@@ -317,13 +317,13 @@ def test_confirmation_reruns_exactly_the_lost_signs(tmp_path) -> None:
     )
     assert (table["seeds"] == 3).all() and (table["low"] <= table["effect"]).all()
     # the rerun over 3 seeds of one point equals a fresh evaluation over those seeds
-    if len(table):
-        row = table.iloc[0]
-        lever = next(lv for lv in screening.HEADLINE if lv.name == row["lever"])
-        fresh = screening.evaluate(
-            res.values.iloc[[int(row["point"])]], derive_seeds(ROOT, 3), 1, [lever]
-        )
-        assert fresh[f"{lever.name}:systemic_change"].iloc[0] == pytest.approx(row["effect"])
+    assert len(table), "this design loses a sign at one point at least (point 3)"
+    row = table.iloc[0]
+    lever = next(lv for lv in screening.HEADLINE if lv.name == row["lever"])
+    fresh = screening.evaluate(
+        res.values.iloc[[int(row["point"])]], derive_seeds(ROOT, 3), 1, [lever]
+    )
+    assert fresh[f"{lever.name}:systemic_change"].iloc[0] == pytest.approx(row["effect"])
     res = dataclasses.replace(res, confirmed=table)
     back = screening.load_confirmed(screening.save_confirmed(res, tmp_path / "c.csv"), res)
     signs = screening.confirmed_signs(back)
