@@ -142,3 +142,35 @@ def test_data_sharing_is_the_first_acid_test():
     counted = kernels.learn_code(code, model.beliefs, model.reality, 0.9, rng)
     assert (heard[:10] == model.reality[:10]).all()
     assert (counted[:10] == -model.reality[:10]).all()
+
+
+def test_an_independent_backbone_beyond_everyones_reach_moves_no_minds():
+    """C2.13 (independence is not isolation) through bounded confidence (ODD 0, 7.4).
+
+    An independent backbone keeps its own view; people move toward a view only within
+    their confidence bound. With the view at its bound (``backbone_mindset`` 1.0) *and*
+    trust widening the bound little (``confidence_trust`` 0.35) nobody is in reach, and a
+    hosted backbone, whose view drifts toward those it meets, moves more minds than an
+    independent one. Either change alone keeps independence ahead. Found by the Morris
+    screen (docs/sensitivity.md); pinned here so a change of the mechanism is noticed.
+    """
+    seeds = derive_seeds(2027, 10)
+    out = at_years([10.0], ["mental_models"])
+    host = {"backbone.host": "municipality", "simulation.years": 10}
+
+    def independence_gain(point: dict) -> float:
+        arms = {
+            ind: run_seeds(
+                "default", seeds, out, {**point, **host, "backbone.independence": ind}, 2
+            )["mental_models@10"].to_numpy()
+            for ind in (0.1, 1.0)
+        }
+        return paired_effect(arms[0.1], arms[1.0])
+
+    both = independence_gain(
+        {"mechanisms.backbone_mindset": 1.0, "mechanisms.confidence_trust": 0.35}
+    )
+    assert both.mean_diff < 0 and both.p_value < 0.01, str(both)
+    for alone in ({"mechanisms.backbone_mindset": 1.0}, {"mechanisms.confidence_trust": 0.35}):
+        e = independence_gain(alone)
+        assert e.mean_diff > 0 and e.p_value < 0.01, (alone, str(e))
