@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 
@@ -104,22 +105,72 @@ def merge_pairs(
     """Return ``(is_new, index)`` for candidate pairs ``new`` (rows of two people).
 
     ``is_new`` marks rows that are not yet a tie and not repeated earlier in ``new``;
-    ``index`` gives, for rows that are already ties, the tie's position (else -1).
-    Pairs are unordered.
+    ``index`` gives, for rows that are already ties, the tie's position (the first such
+    tie if the tie table repeats it), else -1. Pairs are unordered.
+
+    One pass over the ties (numba) looks up, in a hash table of the candidates' keys,
+    each tie whose lower end is the lower end of some candidate, so a call costs about
+    the number of ties plus candidates, with no sort.
+
+    Args:
+        a: (t,) the ties' lower ends.
+        b: (t,) the ties' upper ends (``a < b``).
+        new: (k, 2) candidate pairs of people.
+        n_people: number of people (person indices lie in ``[0, n_people)``).
     """
-    lo, hi = np.minimum(new[:, 0], new[:, 1]), np.maximum(new[:, 0], new[:, 1])
-    key = lo.astype(np.int64) * n_people + hi
-    old = a.astype(np.int64) * n_people + b
-    order = np.argsort(old, kind="stable")
-    pos = np.searchsorted(old[order], key)
-    pos = np.minimum(pos, max(old.shape[0] - 1, 0))
-    found = (
-        (old.shape[0] > 0) & (old[order][pos] == key)
-        if old.shape[0]
-        else np.zeros(key.shape[0], dtype=bool)
+    new = np.asarray(new)
+    lo = np.minimum(new[:, 0], new[:, 1]).astype(np.int64)
+    hi = np.maximum(new[:, 0], new[:, 1]).astype(np.int64)
+    return _merge_keys(
+        np.ascontiguousarray(a, dtype=np.int64),
+        np.ascontiguousarray(b, dtype=np.int64),
+        lo,
+        hi,
+        np.int64(n_people),
     )
-    index = np.where(found, order[pos] if old.shape[0] else -1, -1)
-    _, first = np.unique(key, return_index=True)
-    unique = np.zeros(key.shape[0], dtype=bool)
-    unique[first] = True
-    return unique & ~found & (lo != hi), index
+
+
+@numba.njit(cache=True)
+def _merge_keys(a, b, lo, hi, n):  # noqa: D103
+    k = lo.shape[0]
+    bits = 1
+    while (1 << bits) < 2 * k:
+        bits += 1
+    size = 1 << bits
+    mask = size - 1
+    shift = np.uint64(64 - bits)
+    mult = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing
+    used = np.zeros(size, dtype=np.bool_)
+    slot_key = np.zeros(size, dtype=np.int64)
+    tie_of = np.full(size, -1, dtype=np.int64)
+    slot = np.empty(k, dtype=np.int64)
+    is_new = np.zeros(k, dtype=np.bool_)
+    low = np.zeros(n, dtype=np.bool_)  # people who are the lower end of a candidate
+    for r in range(k):
+        if 0 <= lo[r] < n:
+            low[lo[r]] = True
+        key = lo[r] * n + hi[r]
+        h = np.int64((np.uint64(key) * mult) >> shift)
+        while used[h] and slot_key[h] != key:
+            h = (h + 1) & mask
+        if not used[h]:
+            used[h] = True
+            slot_key[h] = key
+            is_new[r] = True  # the first row with this key
+        slot[r] = h
+    for t in range(a.shape[0]):
+        if not (0 <= a[t] < n and low[a[t]]):
+            continue
+        key = a[t] * n + b[t]
+        h = np.int64((np.uint64(key) * mult) >> shift)
+        while used[h]:
+            if slot_key[h] == key:
+                if tie_of[h] < 0:
+                    tie_of[h] = t
+                break
+            h = (h + 1) & mask
+    index = np.empty(k, dtype=np.int64)
+    for r in range(k):
+        index[r] = tie_of[slot[r]]
+        is_new[r] = is_new[r] and index[r] < 0 and lo[r] != hi[r]
+    return is_new, index

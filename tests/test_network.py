@@ -42,6 +42,42 @@ def test_merge_pairs_finds_existing_and_repeated_pairs() -> None:
     np.testing.assert_array_equal(index, [0, 1, -1, -1, -1, 2])
 
 
+def _merge_pairs_by_sorting(a, b, new, n):
+    """The earlier numpy merge (argsort + searchsorted + unique), as the reference."""
+    lo, hi = np.minimum(new[:, 0], new[:, 1]), np.maximum(new[:, 0], new[:, 1])
+    key = lo.astype(np.int64) * n + hi
+    old = a.astype(np.int64) * n + b
+    if old.shape[0] == 0:
+        found, index = np.zeros(key.shape[0], dtype=bool), np.full(key.shape[0], -1)
+    else:
+        order = np.argsort(old, kind="stable")
+        pos = np.minimum(np.searchsorted(old[order], key), old.shape[0] - 1)
+        found = old[order][pos] == key
+        index = np.where(found, order[pos], -1)
+    _, first = np.unique(key, return_index=True)
+    unique = np.zeros(key.shape[0], dtype=bool)
+    unique[first] = True
+    return unique & ~found & (lo != hi), index
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize(("n", "ties", "k"), [(6, 8, 12), (30, 60, 40), (200, 500, 300), (5, 0, 7)])
+def test_merge_pairs_matches_the_sorting_merge(seed, n, ties, k) -> None:
+    rng = np.random.default_rng(seed)
+    ab = np.sort(rng.integers(0, n, (ties, 2)), axis=1)
+    ab = ab[ab[:, 0] < ab[:, 1]]
+    if seed % 2:  # a tie table that repeats ties: the first one is found
+        ab = np.concatenate([ab, ab[::2]])
+    a, b = ab[:, 0], ab[:, 1]
+    new = rng.integers(0, n, (k, 2))
+    is_new, index = network.merge_pairs(a, b, new, n)
+    want_new, want_index = _merge_pairs_by_sorting(a, b, new, n)
+    np.testing.assert_array_equal(is_new, want_new)
+    np.testing.assert_array_equal(index, want_index)
+    empty_new, empty_index = network.merge_pairs(a, b, new[:0], n)
+    assert empty_new.shape == empty_index.shape == (0,)
+
+
 def test_brokering_creates_acquaintances_across_borders() -> None:
     """C2.21: the backbone brings people together who did not know each other."""
     out = at_years([6], ["cross_org_contacts", "relationships"])
