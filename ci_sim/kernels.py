@@ -162,11 +162,43 @@ def learn_code(
     w = np.where(superior, w, 0.0)
     if not w.any():
         return code
-    margin = w @ beliefs.astype(float)  # (#+1) - (#-1), weighted
+    margin = weighted_margin(w, beliefs)  # (#+1) - (#-1), weighted
     dominant = np.sign(margin)
     k = np.abs(margin)
     change = (dominant != 0) & (dominant != code) & (rng.random(code.shape) < 1 - (1 - rate) ** k)
     return np.where(change, dominant, code).astype(code.dtype)
+
+
+def weighted_margin(weights: np.ndarray, beliefs: np.ndarray) -> np.ndarray:
+    """Return, per dimension, the weighted sum of members' beliefs: ``weights @ beliefs``.
+
+    Summed member after member in a compiled loop (numba) rather than by a BLAS matrix
+    product, so that no BLAS helper thread spins and the result does not depend on the
+    number of BLAS threads. Members with zero weight are skipped (adding zero changes no
+    sum).
+
+    Args:
+        weights: (n,) weight of each member.
+        beliefs: (n, m) beliefs, values in {-1, 0, 1}.
+    """
+    w = np.ascontiguousarray(weights, dtype=np.float64)
+    b = np.ascontiguousarray(beliefs)
+    if b.ndim != 2 or w.shape != (b.shape[0],):
+        raise ValueError(f"weights {w.shape} and beliefs {b.shape} do not match")
+    return _weighted_margin(w, b)
+
+
+@numba.njit(cache=True)
+def _weighted_margin(w, beliefs):  # noqa: D103
+    n, m = beliefs.shape
+    margin = np.zeros(m)
+    for i in range(n):
+        wi = w[i]
+        if wi == 0.0:
+            continue
+        for j in range(m):
+            margin[j] += wi * beliefs[i, j]
+    return margin
 
 
 # --- Trust and routines (assumed functional forms) ------------------------------------

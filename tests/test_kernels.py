@@ -355,6 +355,32 @@ def test_learn_code_with_rate_zero_keeps_the_code() -> None:
     np.testing.assert_array_equal(got, code)
 
 
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize(("n", "m"), [(1, 1), (7, 5), (120, 30), (2000, 30)])
+def test_weighted_margin_sums_members_in_order(seed: int, n: int, m: int) -> None:
+    rng = np.random.default_rng(seed)
+    beliefs = rng.integers(-1, 2, (n, m)).astype(np.int8)
+    w = rng.random(n) * (rng.random(n) < 0.6)  # some members without voice
+    got = kernels.weighted_margin(w, beliefs)
+    want = np.zeros(m)
+    for i in range(n):  # brute force: member after member, in order
+        want = want + w[i] * beliefs[i].astype(float)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_allclose(got, w @ beliefs.astype(float), rtol=1e-12, atol=1e-12)
+    assert got.dtype == np.float64
+
+
+def test_weighted_margin_of_integer_weights_is_exact() -> None:
+    rng = np.random.default_rng(3)
+    beliefs = rng.integers(-1, 2, (500, 9)).astype(np.int8)
+    w = rng.integers(0, 4, 500).astype(float)
+    np.testing.assert_array_equal(
+        kernels.weighted_margin(w, beliefs), (w[:, None] * beliefs).sum(axis=0)
+    )
+    with pytest.raises(ValueError, match="do not match"):
+        kernels.weighted_margin(w[:-1], beliefs)
+
+
 # --- trust and routines -----------------------------------------------------------------
 
 
