@@ -637,8 +637,8 @@ def update_minds(model: CIModel) -> None:
     w = model.trust * model.engaged_people[c.a] * model.engaged_people[c.b]
     voice = 1.0 + mech.leader_voice * model.leads  # people listen to leaders (C2.7)
     willing = model.willing * voice
-    pull = network.neighbour_sum(c, w, willing, n)
-    weight = network.neighbour_sum(c, w, voice, n)
+    # the leadership around each person (read by _update_change_leaders) in the same pass
+    pull, weight, inspired = network.neighbour_sum(c, w, np.stack([willing, voice, model.leads]), n)
     anchor = mech.local_anchor * model.leadership()[model.person_org]
     if model.backbone is not None:
         anchor = np.maximum(anchor, 2.0 * model.trust_bb)
@@ -646,7 +646,7 @@ def update_minds(model: CIModel) -> None:
     exposure = (pull + anchor) / (daily + weight + anchor) + 0.2 * model.success[model.person_org]
     model.willing = kernels.mobilise(exposure, model.threshold, model.willing, mech.will_hysteresis)
     _relapse_mindsets(model)
-    _update_change_leaders(model)
+    _update_change_leaders(model, inspired)
     transfer_leadership(model)
     _watch_the_field(model)
 
@@ -659,7 +659,7 @@ def _relapse_mindsets(model: CIModel) -> None:
     model.mindset += pull * (model.default_mindset[org] - model.mindset)
 
 
-def _update_change_leaders(model: CIModel) -> None:
+def _update_change_leaders(model: CIModel, inspired: np.ndarray) -> None:
     """Change leaders emerge among willing, changed people and fade when will goes (C2.20).
 
     People become change leaders at ``readiness * (0.03 + inspiration_per_year *
@@ -668,12 +668,11 @@ def _update_change_leaders(model: CIModel) -> None:
     backbone also promotes people it coaches (:func:`_coach`). Change leaders give the
     role up at ``QUIT_PER_YEAR * (1 - keep)``, ``keep`` being their readiness measured
     ``0.15 + KEEP_GAP_SPREADS * change_leader_spread`` lower (hysteresis): about half a
-    year once will or mindset is gone. Initiators stay committed.
+    year once will or mindset is gone. Initiators stay committed. ``inspired`` is that
+    sum per person, computed by :func:`update_minds` in its pass over the ties.
     """
     mech = model.params.mechanisms
-    c, n = model.contacts, model.person_org.shape[0]
-    w = model.trust * model.engaged_people[c.a] * model.engaged_people[c.b]
-    inspired = network.neighbour_sum(c, w, model.leads, n)
+    n = model.person_org.shape[0]
     hazard = leader_readiness(model) * (
         0.03 + mech.inspiration_per_year * np.minimum(1.0, inspired)
     )

@@ -201,6 +201,51 @@ def _weighted_margin(w, beliefs):  # noqa: D103
     return margin
 
 
+def belief_counts(
+    beliefs: np.ndarray, group: np.ndarray, n_groups: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return, per group and dimension, how many members hold +1 and -1, and group sizes.
+
+    One compiled pass over the members (numba).
+
+    Args:
+        beliefs: (n, m) beliefs, values in {-1, 0, 1}.
+        group: (n,) each member's group, in ``[0, n_groups)``.
+        n_groups: number of groups.
+
+    Returns:
+        ``(plus, minus, size)``: (n_groups, m) counts of +1 and of -1 beliefs and the
+        (n_groups,) number of members of each group, all integers.
+
+    Raises:
+        ValueError: when the shapes disagree or a group lies outside ``[0, n_groups)``.
+    """
+    b = np.ascontiguousarray(beliefs)
+    g = np.ascontiguousarray(group, dtype=np.int64)
+    if b.ndim != 2 or g.shape != (b.shape[0],):
+        raise ValueError(f"beliefs {b.shape} and group {g.shape} do not match")
+    if g.size and (g.min() < 0 or g.max() >= n_groups):
+        raise ValueError(f"group: values must lie in [0, {n_groups - 1}]")
+    return _belief_counts(b, g, int(n_groups))
+
+
+@numba.njit(cache=True)
+def _belief_counts(beliefs, group, n_groups):  # noqa: D103
+    n, m = beliefs.shape
+    plus = np.zeros((n_groups, m), dtype=np.int64)
+    minus = np.zeros((n_groups, m), dtype=np.int64)
+    size = np.zeros(n_groups, dtype=np.int64)
+    for i in range(n):
+        g = group[i]
+        size[g] += 1
+        for j in range(m):
+            if beliefs[i, j] > 0:
+                plus[g, j] += 1
+            elif beliefs[i, j] < 0:
+                minus[g, j] += 1
+    return plus, minus, size
+
+
 # --- Trust and routines (assumed functional forms) ------------------------------------
 
 

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ci_sim import kernels
 from ci_sim.agents import Stance
-from ci_sim.network import tie_sum
+from ci_sim.logics import LOGICS
 
 if TYPE_CHECKING:
     from ci_sim.model import CIModel
@@ -55,13 +56,19 @@ def resource_flows(model: CIModel) -> float:
 
 def mean_trust(model: CIModel) -> float:
     """Mean trust over cross-organisation ties (C2.24)."""
-    t = _cross(model)
+    return _mean_trust(_cross(model))
+
+
+def _mean_trust(t: np.ndarray) -> float:
     return float(t.mean()) if t.size else 0.0
 
 
 def cross_org_ties(model: CIModel) -> float:
     """Share of cross-organisation ties whose trust exceeds ``tie_threshold``."""
-    t = _cross(model)
+    return _cross_org_ties(model, _cross(model))
+
+
+def _cross_org_ties(model: CIModel, t: np.ndarray) -> float:
     return float((t > model.params.mechanisms.tie_threshold).mean()) if t.size else 0.0
 
 
@@ -77,8 +84,11 @@ def relationships(model: CIModel) -> float:
     their cross-organisation ties: about two fully trusted relations elsewhere give
     0.63. The metric is its mean over people. Operationalisation assumed.
     """
-    s = tie_sum(model.contacts, model.trust * model.contacts.cross, model.person_org.shape[0])
-    return float((-np.expm1(-s / 2.0)).mean())
+    return _relationships(model.cross_tie_sums()[1])
+
+
+def _relationships(cross_trust_sum: np.ndarray) -> float:
+    return float((-np.expm1(-cross_trust_sum / 2.0)).mean())
 
 
 def dependence(model: CIModel) -> float:
@@ -97,11 +107,15 @@ def power_dynamics(model: CIModel) -> float:
     relations that run through the backbone are power the actors do not hold (C2.17).
     Operationalisation assumed; it reads only people's ties, meetings and leadership.
     """
-    voice = (
-        model.org_mean(model.cross_trust()) * (0.5 + 0.5 * model.leadership()) * model.taking_part
-    )
+    return _power_dynamics(model, model.cross_trust(), model.leadership(), dependence(model))
+
+
+def _power_dynamics(
+    model: CIModel, cross_trust: np.ndarray, leadership: np.ndarray, dependence: float
+) -> float:
+    voice = model.org_mean(cross_trust) * (0.5 + 0.5 * leadership) * model.taking_part
     dominated = float(model.power[model.stance == Stance.DOMINATING].sum())
-    return float(voice.mean() * (1.0 - dominated) * (1.0 - 0.5 * dependence(model)))
+    return float(voice.mean() * (1.0 - dominated) * (1.0 - 0.5 * dependence))
 
 
 def shared_view(model: CIModel) -> float:
@@ -113,16 +127,13 @@ def shared_view(model: CIModel) -> float:
     not correctness: a field can share a wrong analysis.
     """
     lg = model.org_logic[model.person_org]
-    logics_present, inverse = np.unique(lg, return_inverse=True)
-    k = logics_present.shape[0]
-    if k < 2:
+    n_plus, n_minus, n_size = kernels.belief_counts(model.beliefs, lg, len(LOGICS))
+    present = n_size > 0  # the logics present, in their order
+    if int(present.sum()) < 2:
         return 1.0
-    m = model.beliefs.shape[1]
-    size = np.bincount(inverse, minlength=k).astype(float)
-    cell = (inverse[:, None] * m + np.arange(m)).ravel()
-    b = model.beliefs.ravel()
-    plus = np.bincount(cell, weights=b > 0, minlength=k * m).reshape(k, m) / size[:, None]
-    minus = np.bincount(cell, weights=b < 0, minlength=k * m).reshape(k, m) / size[:, None]
+    size = n_size[present].astype(float)
+    plus = n_plus[present] / size[:, None]
+    minus = n_minus[present] / size[:, None]
     agree = (plus @ plus.T + minus @ minus.T) / model.beliefs.shape[1]
     w = np.outer(size, size)
     np.fill_diagonal(w, 0.0)
@@ -227,14 +238,21 @@ def all_metrics(model: CIModel) -> dict[str, float]:
     """Return every reporter's value, computing each shared quantity once.
 
     Equal to ``{name: f(model) for name, f in REPORTERS.items()}`` (tested); the model's
-    data collector uses it so that a step computes each metric once.
+    data collector uses it so that a step computes each metric once. Quantities that
+    several reporters read (cross-tie trust, the sums over cross ties, leadership,
+    dependence) are computed once here.
     """
-    base = {
-        name: REPORTERS[name](model)
-        for name in REPORTERS
-        if name not in ("structural", "relational", "transformative", "systemic_change")
-        and name != "mental_models"
-    }
+    t = _cross(model)
+    sums = model.cross_tie_sums()
+    lead = model.leadership()
+    dep = dependence(model)
+    base = {name: REPORTERS[name](model) for name in REPORTERS if name not in _SHARED_OR_DERIVED}
+    base["mean_trust"] = _mean_trust(t)
+    base["cross_org_ties"] = _cross_org_ties(model, t)
+    base["relationships"] = _relationships(sums[1])
+    base["power_dynamics"] = _power_dynamics(model, model.cross_trust(sums), lead, dep)
+    base["local_leadership"] = float(lead.mean())
+    base["backbone_dependence"] = dep
     base["mental_models"] = 0.5 * float(model.mindset.mean()) + 0.5 * base["shared_view"]
     s = (base["policies"] + base["practices"] + base["resource_flows"]) / 3.0
     r = (base["relationships"] + base["power_dynamics"]) / 2.0
@@ -243,6 +261,24 @@ def all_metrics(model: CIModel) -> dict[str, float]:
     levels["systemic_change"] = (s + r + t) / 3.0
     out = {**base, **levels}
     return {name: out[name] for name in REPORTERS}
+
+
+#: Reporters :func:`all_metrics` computes from shared quantities or from other metrics.
+_SHARED_OR_DERIVED = frozenset(
+    {
+        "mean_trust",
+        "cross_org_ties",
+        "relationships",
+        "power_dynamics",
+        "local_leadership",
+        "backbone_dependence",
+        "mental_models",
+        "structural",
+        "relational",
+        "transformative",
+        "systemic_change",
+    }
+)
 
 
 def latest(name: str) -> Callable[[CIModel], float]:

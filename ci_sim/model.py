@@ -309,11 +309,19 @@ class CIModel(mesa.Model):
             np.bincount(self.person_org, weights=self.leads, minlength=len(self.organisations)),
         )
 
-    def cross_trust(self) -> np.ndarray:
-        """Each person's mean trust over their cross-organisation ties (0 without any)."""
+    def cross_tie_sums(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per person, the number of cross-organisation ties and their summed trust."""
         c, n = self.contacts, self.person_org.shape[0]
-        degree = tie_sum(c, c.cross.astype(float), n)
-        return tie_sum(c, self.trust * c.cross, n) / np.maximum(degree, 1.0)
+        degree, trust = tie_sum(c, np.stack([c.cross, self.trust * c.cross]), n)
+        return degree, trust
+
+    def cross_trust(self, sums: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+        """Each person's mean trust over their cross-organisation ties (0 without any).
+
+        ``sums`` is :meth:`cross_tie_sums` if the caller already has it.
+        """
+        degree, trust = self.cross_tie_sums() if sums is None else sums
+        return trust / np.maximum(degree, 1.0)
 
     def person_dependence(self) -> np.ndarray:
         """Each person's share of cross-border meetings held with the backbone (C2.17)."""

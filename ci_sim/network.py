@@ -69,20 +69,82 @@ def build_contacts(person_org: np.ndarray, contacts: int, rng: np.random.Generat
 
 
 def tie_sum(contacts: Contacts, weights: np.ndarray, n_people: int) -> np.ndarray:
-    """Return, per person, the sum of ``weights`` (one per tie) over the ties they are on."""
-    return np.bincount(contacts.a, weights=weights, minlength=n_people) + np.bincount(
-        contacts.b, weights=weights, minlength=n_people
-    )
+    """Return, per person, the sum of ``weights`` (one per tie) over the ties they are on.
+
+    Args:
+        contacts: the ties.
+        weights: (t,) one weight per tie, or (r, t): ``r`` rows of weights summed in one
+            pass over the ties.
+        n_people: number of people.
+
+    Returns:
+        (n_people,) sums, or (r, n_people) for ``r`` rows of weights. Equal to
+        ``bincount(a, w) + bincount(b, w)`` per row (the same sums in the same order).
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    rows = np.ascontiguousarray(np.atleast_2d(w))
+    if rows.ndim != 2 or rows.shape[1] != contacts.size:
+        raise ValueError(f"weights {w.shape}: expected one per tie ({contacts.size})")
+    out = _tie_sums(_ends(contacts.a), _ends(contacts.b), rows, n_people)
+    return out[0] if w.ndim == 1 else out
 
 
 def neighbour_sum(
     contacts: Contacts, weights: np.ndarray, values: np.ndarray, n_people: int
 ) -> np.ndarray:
-    """Return, per person, the sum over their ties of ``weights * values`` of the other end."""
-    a, b = contacts.a, contacts.b
-    return np.bincount(a, weights=weights * values[b], minlength=n_people) + np.bincount(
-        b, weights=weights * values[a], minlength=n_people
-    )
+    """Return, per person, the sum over their ties of ``weights * values`` of the other end.
+
+    Args:
+        contacts: the ties.
+        weights: (t,) one weight per tie.
+        values: (n_people,) one value per person, or (r, n_people): ``r`` rows of values
+            summed in one pass over the ties.
+        n_people: number of people.
+
+    Returns:
+        (n_people,) sums, or (r, n_people) for ``r`` rows of values. Equal to
+        ``bincount(a, w * v[b]) + bincount(b, w * v[a])`` per row (same sums, same order).
+    """
+    w = np.ascontiguousarray(weights, dtype=np.float64)
+    v = np.asarray(values, dtype=np.float64)
+    rows = np.ascontiguousarray(np.atleast_2d(v))
+    if w.shape != (contacts.size,) or rows.ndim != 2 or rows.shape[1] != n_people:
+        raise ValueError(
+            f"weights {w.shape} and values {v.shape}: expected ({contacts.size},) "
+            f"and ({n_people},) or (r, {n_people})"
+        )
+    out = _neighbour_sums(_ends(contacts.a), _ends(contacts.b), w, rows, n_people)
+    return out[0] if v.ndim == 1 else out
+
+
+def _ends(ends: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(ends, dtype=np.int64)
+
+
+@numba.njit(cache=True)
+def _tie_sums(a, b, w, n):  # noqa: D103
+    r = w.shape[0]
+    at_a = np.zeros((r, n))
+    at_b = np.zeros((r, n))
+    for t in range(a.shape[0]):
+        i, j = a[t], b[t]
+        for k in range(r):
+            at_a[k, i] += w[k, t]
+            at_b[k, j] += w[k, t]
+    return at_a + at_b
+
+
+@numba.njit(cache=True)
+def _neighbour_sums(a, b, w, v, n):  # noqa: D103
+    r = v.shape[0]
+    at_a = np.zeros((r, n))
+    at_b = np.zeros((r, n))
+    for t in range(a.shape[0]):
+        i, j = a[t], b[t]
+        for k in range(r):
+            at_a[k, i] += w[t] * v[k, j]
+            at_b[k, j] += w[t] * v[k, i]
+    return at_a + at_b
 
 
 def random_cross_pairs(

@@ -381,6 +381,24 @@ def test_weighted_margin_of_integer_weights_is_exact() -> None:
         kernels.weighted_margin(w[:-1], beliefs)
 
 
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize(("n", "m", "groups"), [(1, 1, 1), (50, 7, 4), (3000, 30, 8)])
+def test_belief_counts_equal_the_bincount_counts(seed: int, n: int, m: int, groups: int) -> None:
+    rng = np.random.default_rng(seed)
+    beliefs = rng.integers(-1, 2, (n, m)).astype(np.int8)
+    group = rng.integers(0, groups, n)
+    plus, minus, size = kernels.belief_counts(beliefs, group, groups + 1)  # one group empty
+    cell = (group[:, None] * m + np.arange(m)).ravel()
+    flat = beliefs.ravel()
+    count = lambda x: np.bincount(cell, weights=x, minlength=(groups + 1) * m)  # noqa: E731
+    np.testing.assert_array_equal(plus, count(flat > 0).reshape(groups + 1, m))
+    np.testing.assert_array_equal(minus, count(flat < 0).reshape(groups + 1, m))
+    np.testing.assert_array_equal(size, np.bincount(group, minlength=groups + 1))
+    assert size[groups] == 0
+    with pytest.raises(ValueError, match="must lie"):
+        kernels.belief_counts(beliefs, group, groups - 1 if groups > 1 else 0)
+
+
 # --- trust and routines -----------------------------------------------------------------
 
 

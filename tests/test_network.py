@@ -78,6 +78,39 @@ def test_merge_pairs_matches_the_sorting_merge(seed, n, ties, k) -> None:
     assert empty_new.shape == empty_index.shape == (0,)
 
 
+def _random_contacts(rng: np.random.Generator, n: int, ties: int) -> network.Contacts:
+    ab = np.sort(rng.integers(0, n, (ties, 2)), axis=1)
+    ab = np.unique(ab[ab[:, 0] < ab[:, 1]], axis=0)
+    return network.Contacts(a=ab[:, 0], b=ab[:, 1], cross=rng.random(ab.shape[0]) < 0.7)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize(("n", "ties"), [(3, 2), (40, 150), (1000, 6000)])
+def test_tie_and_neighbour_sums_equal_the_bincount_sums(seed, n, ties) -> None:
+    rng = np.random.default_rng(seed)
+    c = _random_contacts(rng, n, ties)
+    w, trust = rng.random(c.size), rng.random(c.size) * c.cross
+    values = rng.random((3, n))
+    # the previous numpy expressions, bit for bit (same sums in the same order)
+    by_bincount = lambda x: (  # noqa: E731
+        np.bincount(c.a, weights=x, minlength=n) + np.bincount(c.b, weights=x, minlength=n)
+    )
+    np.testing.assert_array_equal(network.tie_sum(c, w, n), by_bincount(w))
+    rows = network.tie_sum(c, np.stack([c.cross, trust]), n)
+    np.testing.assert_array_equal(rows, np.stack([by_bincount(c.cross * 1.0), by_bincount(trust)]))
+    for k in range(3):
+        v = values[k]
+        want = np.bincount(c.a, weights=w * v[c.b], minlength=n) + np.bincount(
+            c.b, weights=w * v[c.a], minlength=n
+        )
+        np.testing.assert_array_equal(network.neighbour_sum(c, w, v, n), want)
+        np.testing.assert_array_equal(network.neighbour_sum(c, w, values, n)[k], want)
+    with pytest.raises(ValueError, match="one per tie"):
+        network.tie_sum(c, np.ones(c.size + 1), n)
+    with pytest.raises(ValueError, match="expected"):
+        network.neighbour_sum(c, w, values[:, :-1], n)
+
+
 def test_brokering_creates_acquaintances_across_borders() -> None:
     """C2.21: the backbone brings people together who did not know each other."""
     out = at_years([6], ["cross_org_contacts", "relationships"])
