@@ -112,7 +112,7 @@ def _funders_doubt(model: CIModel, u: float) -> None:
         return
     if model.time < model.funding_until:
         return
-    seen = max(bb.visibility, float(model.trust_bb[model.leader_of].mean()))
+    seen = max(bb.visibility, kernels.mean(model.trust_bb[model.leader_of]))
     hazard = model.params.mechanisms.visibility_risk_per_year * (1.0 - seen)
     if u < model.rate(hazard):
         model.funding_factor = 0.6
@@ -713,8 +713,8 @@ def _watch_the_field(model: CIModel) -> None:
     """
     if model.phase is Phase.MOBILISATION:
         return
-    lead = float(model.leadership().mean())
-    will = float(model.willing.mean())
+    lead = kernels.mean(model.leadership())
+    will = kernels.mean(model.willing)
     if model.backbone is not None:
         model.peak_will = max(model.peak_will, will)
     low = will < 0.5 * model.peak_will
@@ -799,7 +799,7 @@ def learn_together(model: CIModel) -> None:
 
 def _analysis_capacity(model: CIModel) -> float:
     """Who keeps the shared analysis alive: the backbone (C4.2) or local change leaders."""
-    local = min(0.3, 0.5 * float(model.leadership().mean()))
+    local = min(0.3, 0.5 * kernels.mean(model.leadership()))
     if model.backbone is not None:
         share = model.backbone.task_shares()[Task.DEVELOP_CAPABILITIES]
         return max(local, min(1.0, 0.3 + 2.8 * share * model.backbone.budget() / 3.0))
@@ -967,7 +967,7 @@ def shift_stances(model: CIModel) -> None:
     withdraw = 0.3 * model.stake * (1.0 - _org_will(model)) * (1.0 - trust)
     relations = bb.task_shares()[Task.DEVELOP_RELATIONS] if bb is not None else 0.0
     confront = np.where(host, 0.3, 0.3 + 3.0 * ind)
-    pull_in = 0.3 + 4.0 * relations + 0.3 * float(model.leadership().mean())
+    pull_in = 0.3 + 4.0 * relations + 0.3 * kernels.mean(model.leadership())
     back = np.where(model.stance == Stance.DOMINATING, confront, pull_in)
     u = model.rng.random((3, n))
     engaged = model.stance == Stance.ENGAGED

@@ -18,14 +18,38 @@ their random draws are made in numpy by the caller.
 
 from __future__ import annotations
 
+import functools
+
 import numba
 import numpy as np
 
 
 def per_step(rate_per_year: float | np.ndarray, steps_per_year: int) -> float | np.ndarray:
-    """Convert yearly probabilities (clipped to [0, 1]) into per-step probabilities."""
+    """Convert yearly probabilities (clipped to [0, 1]) into per-step probabilities.
+
+    A Python float is looked up in a small cache of earlier results (the model asks for
+    the same few rates every step); the value is the one numpy computes.
+    """
+    if type(rate_per_year) is float and type(steps_per_year) is int:
+        return _scalar_per_step(rate_per_year, steps_per_year)
     rate = np.clip(rate_per_year, 0.0, 1.0)
     return 1.0 - (1.0 - rate) ** (1.0 / steps_per_year)
+
+
+@functools.lru_cache(maxsize=256)
+def _scalar_per_step(rate_per_year: float, steps_per_year: int) -> np.float64:
+    rate = np.clip(rate_per_year, 0.0, 1.0)
+    return 1.0 - (1.0 - rate) ** (1.0 / steps_per_year)
+
+
+def mean(values: np.ndarray) -> float:
+    """Return the mean of a non-empty 1-D array (float or bool) as a float.
+
+    Bit for bit ``float(values.mean())`` (the same pairwise sum divided by the count),
+    without the overhead of ``ndarray.mean`` on the small arrays the model averages
+    every step.
+    """
+    return float(np.add.reduce(values, dtype=np.float64)) / values.shape[0]
 
 
 # --- Deffuant et al. (2000): bounded confidence ---------------------------------------
@@ -112,7 +136,7 @@ def mobilise(
 
 def knowledge(beliefs: np.ndarray, reality: np.ndarray) -> np.ndarray:
     """Return the share of dimensions on which each row of ``beliefs`` matches reality."""
-    return (beliefs == reality).mean(axis=-1)
+    return np.add.reduce(beliefs == reality, axis=-1, dtype=np.float64) / beliefs.shape[-1]
 
 
 def socialise(

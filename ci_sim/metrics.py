@@ -41,17 +41,17 @@ def practices(model: CIModel) -> float:
     What the backbone delivers itself is not the organisations' practice; it is
     reported as :func:`backbone_delivery` (C2.17).
     """
-    return float(model.practice.mean())
+    return kernels.mean(model.practice)
 
 
 def backbone_delivery(model: CIModel) -> float:
     """Mean share of the organisations' work that backbone staff deliver themselves (C2.17)."""
-    return float(model.delivered.mean())
+    return kernels.mean(model.delivered)
 
 
 def resource_flows(model: CIModel) -> float:
     """Mean committed mandate and resources of the organisations (C4.3, C5.7)."""
-    return float(model.mandate.mean())
+    return kernels.mean(model.mandate)
 
 
 def mean_trust(model: CIModel) -> float:
@@ -60,7 +60,7 @@ def mean_trust(model: CIModel) -> float:
 
 
 def _mean_trust(t: np.ndarray) -> float:
-    return float(t.mean()) if t.size else 0.0
+    return kernels.mean(t) if t.size else 0.0
 
 
 def cross_org_ties(model: CIModel) -> float:
@@ -69,7 +69,7 @@ def cross_org_ties(model: CIModel) -> float:
 
 
 def _cross_org_ties(model: CIModel, t: np.ndarray) -> float:
-    return float((t > model.params.mechanisms.tie_threshold).mean()) if t.size else 0.0
+    return kernels.mean(t > model.params.mechanisms.tie_threshold) if t.size else 0.0
 
 
 def cross_org_contacts(model: CIModel) -> float:
@@ -88,7 +88,7 @@ def relationships(model: CIModel) -> float:
 
 
 def _relationships(cross_trust_sum: np.ndarray) -> float:
-    return float((-np.expm1(-cross_trust_sum / 2.0)).mean())
+    return kernels.mean(-np.expm1(-cross_trust_sum / 2.0))
 
 
 def dependence(model: CIModel) -> float:
@@ -115,7 +115,7 @@ def _power_dynamics(
 ) -> float:
     voice = model.org_mean(cross_trust) * (0.5 + 0.5 * leadership) * model.taking_part
     dominated = float(model.power[model.stance == Stance.DOMINATING].sum())
-    return float(voice.mean() * (1.0 - dominated) * (1.0 - 0.5 * dependence))
+    return kernels.mean(voice) * (1.0 - dominated) * (1.0 - 0.5 * dependence)
 
 
 def shared_view(model: CIModel) -> float:
@@ -146,7 +146,7 @@ def mental_models(model: CIModel) -> float:
     Mean of people's mindsets (0 own-logic view, 1 a systems view) and of
     :func:`shared_view` across logics. Neither reads what the backbone thinks.
     """
-    return 0.5 * float(model.mindset.mean()) + 0.5 * shared_view(model)
+    return 0.5 * kernels.mean(model.mindset) + 0.5 * shared_view(model)
 
 
 def structural(model: CIModel) -> float:
@@ -171,7 +171,7 @@ def systemic_change(model: CIModel) -> float:
 
 def shared_will(model: CIModel) -> float:
     """Share of people willing to change (C2.1)."""
-    return float(model.willing.mean())
+    return kernels.mean(model.willing)
 
 
 def understanding(model: CIModel) -> float:
@@ -181,12 +181,12 @@ def understanding(model: CIModel) -> float:
 
 def change_leaders(model: CIModel) -> float:
     """Share of people who are change leaders in their own organisation (C2.20, C4.4)."""
-    return float(model.change_leader.mean())
+    return kernels.mean(model.change_leader)
 
 
 def local_leadership(model: CIModel) -> float:
     """Mean local leadership over organisations (C2.22): leadership people hold, not roles."""
-    return float(model.leadership().mean())
+    return kernels.mean(model.leadership())
 
 
 def backbone_present(model: CIModel) -> float:
@@ -251,9 +251,9 @@ def all_metrics(model: CIModel) -> dict[str, float]:
     base["cross_org_ties"] = _cross_org_ties(model, t)
     base["relationships"] = _relationships(sums[1])
     base["power_dynamics"] = _power_dynamics(model, model.cross_trust(sums), lead, dep)
-    base["local_leadership"] = float(lead.mean())
+    base["local_leadership"] = kernels.mean(lead)
     base["backbone_dependence"] = dep
-    base["mental_models"] = 0.5 * float(model.mindset.mean()) + 0.5 * base["shared_view"]
+    base["mental_models"] = 0.5 * kernels.mean(model.mindset) + 0.5 * base["shared_view"]
     s = (base["policies"] + base["practices"] + base["resource_flows"]) / 3.0
     r = (base["relationships"] + base["power_dynamics"]) / 2.0
     t = base["mental_models"]

@@ -8,6 +8,7 @@ description and the claim ids each mechanism rests on.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -20,6 +21,37 @@ from ci_sim.logics import LOGICS, Logic, LogicProfile
 from ci_sim.network import Contacts, build_contacts, merge_pairs, tie_sum
 from ci_sim.params import Params, resolve_names, roster
 from ci_sim.scenarios import load_scenario
+
+
+@functools.lru_cache(maxsize=256)
+def _scalar_rate(per_year: float, dt: float) -> np.float64:
+    """:meth:`CIModel.rate` of a Python float (cached: the model asks the same each step)."""
+    return -np.expm1(-np.asarray(per_year, dtype=float) * dt)
+
+
+class StepCollector(mesa.DataCollector):
+    """Mesa's ``DataCollector`` for reporters that read the step's cached metrics.
+
+    The model's reporters (:func:`ci_sim.metrics.latest`) read ``model.latest_metrics``.
+    After Mesa's first ``collect`` (which validates them), each step appends those values
+    to the columns directly instead of calling every reporter and deep-copying each
+    float: the same values in the same columns.
+    """
+
+    def collect(self, model: CIModel) -> None:
+        """Append this step's metrics (Mesa's own ``collect`` on the first call)."""
+        if (
+            not getattr(self, "_validated", False)
+            or self.agent_reporters
+            or self.agenttype_reporters
+        ):
+            super().collect(model)
+            return
+        if hasattr(self, "_collection_steps"):
+            self._collection_steps.append(model.time)
+        latest = model.latest_metrics
+        for name, column in self.model_vars.items():
+            column.append(latest[name])
 
 
 class CIModel(mesa.Model):
@@ -52,7 +84,7 @@ class CIModel(mesa.Model):
         self._build_understanding()
         self._init_state()
         self.latest_metrics: dict[str, float] = {}
-        self.datacollector = mesa.DataCollector(
+        self.datacollector = StepCollector(
             model_reporters={name: metrics.latest(name) for name in metrics.REPORTERS}
         )
         self._collect()
@@ -272,8 +304,12 @@ class CIModel(mesa.Model):
     def rate(self, per_year: float | np.ndarray) -> float | np.ndarray:
         """Return the share of a quantity that changes in one step at ``per_year`` rate.
 
-        ``1 - exp(-per_year * dt)``: always in [0, 1), whatever the step length.
+        ``1 - exp(-per_year * dt)``: always in [0, 1), whatever the step length. A
+        Python float is looked up in a small cache of earlier results (the value numpy
+        computes; zero is not cached, as ``0.0 == -0.0`` give zeros of either sign).
         """
+        if type(per_year) is float and per_year != 0.0:
+            return _scalar_rate(per_year, self.dt)
         return -np.expm1(-np.asarray(per_year, dtype=float) * self.dt)
 
     def step_of(self, year: float) -> int:

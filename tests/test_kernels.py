@@ -29,6 +29,27 @@ def test_per_step_compounds_back_to_the_yearly_rate(rate: float, steps: int) -> 
     assert pytest.approx(rate, abs=1e-12) == 1.0 - (1.0 - p) ** steps
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_mean_is_ndarray_mean_bit_for_bit(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    for n in (1, 2, 7, 8, 9, 120, 129, 1000, 10007):
+        x = rng.random(n) * 10.0 ** rng.integers(-6, 6)
+        assert kernels.mean(x) == float(x.mean())
+        assert kernels.mean(x < 0.3 * x.max()) == float((x < 0.3 * x.max()).mean())
+        assert type(kernels.mean(x)) is float
+
+
+def test_cached_per_step_equals_numpy() -> None:
+    for rate in (0.0, 0.05, 0.3, 0.75, 1.0, 5.0, -1.0, 0.123456789):
+        for steps in (1, 2, 12, 52):
+            want = 1.0 - (1.0 - np.clip(rate, 0.0, 1.0)) ** (1.0 / steps)
+            for _ in range(2):  # computed, then from the cache
+                got = kernels.per_step(rate, steps)
+                assert type(got) is type(want) and got == want
+    rates = np.array([0.1, 0.2])
+    np.testing.assert_array_equal(kernels.per_step(rates, 12), 1.0 - (1.0 - rates) ** (1.0 / 12))
+
+
 def test_per_step_examples() -> None:
     assert kernels.per_step(0.0, 12) == 0.0
     assert kernels.per_step(1.0, 12) == 1.0
