@@ -220,14 +220,21 @@ def _direct_meetings(model: CIModel, step: StepMeetings, lead: np.ndarray) -> No
     """
     mech, sw = model.params.mechanisms, model.params.switches
     c = model.contacts
-    convened = np.maximum(lead[model.edge_org_a], lead[model.edge_org_b])
-    rate = mech.direct_meetings_per_year * (0.3 + model.trust + 0.5 * convened)
-    if sw.crowding_out:
-        dep = model.person_dependence()
-        rate = rate * (1.0 - mech.crowding * 0.5 * (dep[c.a] + dep[c.b]))
-    rate = np.where(c.cross, rate, 12.0)
-    engaged = model.engaged_people
-    count = model.rng.poisson(rate * model.dt * engaged[c.a] * engaged[c.b])
+    expected = kernels.direct_meeting_rates(
+        c.a,
+        c.b,
+        c.cross,
+        model.trust,
+        model.edge_org_a,
+        model.edge_org_b,
+        lead,
+        model.person_dependence() if sw.crowding_out else None,
+        model.engaged_people,
+        mech.direct_meetings_per_year,
+        mech.crowding,
+        model.dt,
+    )
+    count = model.rng.poisson(expected)
     edges = np.flatnonzero(count)
     step.add_ties(edges, 0.0, count[edges])
 

@@ -152,9 +152,19 @@ def socialise(
     member).
     """
     rate = np.broadcast_to(np.asarray(rate, dtype=float).reshape(-1, 1), (beliefs.shape[0], 1))
-    differs = (code != 0) & (beliefs != code)
-    adopt = differs & (rng.random(beliefs.shape) < rate)
-    return np.where(adopt, code, beliefs)
+    u = rng.random(beliefs.shape)
+    out = np.empty(beliefs.shape, dtype=np.result_type(code, beliefs))
+    _adopt(np.ascontiguousarray(beliefs), np.ascontiguousarray(code), u, rate[:, 0].copy(), out)
+    return out
+
+
+@numba.njit(cache=True)
+def _adopt(beliefs, code, u, rate, out):  # noqa: D103
+    n, m = beliefs.shape
+    for i in range(n):
+        for j in range(m):
+            c, b = code[j], beliefs[i, j]
+            out[i, j] = c if (c != 0 and b != c and u[i, j] < rate[i]) else b
 
 
 def learn_code(
@@ -263,10 +273,8 @@ def _belief_counts(beliefs, group, n_groups):  # noqa: D103
         g = group[i]
         size[g] += 1
         for j in range(m):
-            if beliefs[i, j] > 0:
-                plus[g, j] += 1
-            elif beliefs[i, j] < 0:
-                minus[g, j] += 1
+            plus[g, j] += beliefs[i, j] > 0
+            minus[g, j] += beliefs[i, j] < 0
     return plus, minus, size
 
 
@@ -285,6 +293,80 @@ def gain_trust(
         return trust + step * (1.0 - trust)
     won = -np.expm1(np.asarray(meetings) * np.log1p(-np.minimum(step, 1.0 - 1e-15)))
     return trust + won * (1.0 - trust)
+
+
+def direct_meeting_rates(
+    a: np.ndarray,
+    b: np.ndarray,
+    cross: np.ndarray,
+    trust: np.ndarray,
+    org_a: np.ndarray,
+    org_b: np.ndarray,
+    lead: np.ndarray,
+    dependence: np.ndarray | None,
+    engaged: np.ndarray,
+    per_year: float,
+    crowding: float,
+    dt: float,
+) -> np.ndarray:
+    """Return the expected number of direct meetings of each tie in one step (C2.20, C2.17).
+
+    A cross tie meets at ``per_year * (0.3 + trust + 0.5 * convened)`` a year,
+    ``convened`` being the larger leadership of its two organisations, times ``1 -
+    crowding * 0.5 * (dep_a + dep_b)`` when ``dependence`` is given; colleagues meet 12
+    times a year. The rate is scaled by ``dt`` and by whether both ends are engaged.
+    One compiled pass over the ties (numba), each operation in the order of the numpy
+    expression it replaces (so the same floats).
+
+    Args:
+        a: (t,) one end of each tie (a person).
+        b: (t,) the other end.
+        cross: (t,) whether the tie crosses organisations.
+        trust: (t,) trust on the tie.
+        org_a: (t,) organisation of ``a``.
+        org_b: (t,) organisation of ``b``.
+        lead: (orgs,) local leadership per organisation.
+        dependence: (people,) each person's dependence on the backbone, or None (no
+            crowding out).
+        engaged: (people,) 1.0 for people whose organisation takes part, else 0.0.
+        per_year: direct meetings per year of a cross tie at unit rate.
+        crowding: how far dependence on the backbone crowds out direct meetings.
+        dt: step length in years.
+    """
+    f64 = np.float64
+    dep = np.zeros(0) if dependence is None else np.ascontiguousarray(dependence, dtype=f64)
+    return _direct_meeting_rates(
+        np.ascontiguousarray(a, dtype=np.int64),
+        np.ascontiguousarray(b, dtype=np.int64),
+        np.ascontiguousarray(cross, dtype=np.bool_),
+        np.ascontiguousarray(trust, dtype=f64),
+        np.ascontiguousarray(org_a, dtype=np.int64),
+        np.ascontiguousarray(org_b, dtype=np.int64),
+        np.ascontiguousarray(lead, dtype=f64),
+        dep,
+        dependence is not None,
+        np.ascontiguousarray(engaged, dtype=f64),
+        float(per_year),
+        float(crowding) * 0.5,
+        float(dt),
+    )
+
+
+@numba.njit(cache=True)
+def _direct_meeting_rates(  # noqa: D103
+    a, b, cross, trust, org_a, org_b, lead, dep, crowding_out, engaged, per_year, half, dt
+):
+    out = np.empty(a.shape[0])
+    for t in range(a.shape[0]):
+        la, lb = lead[org_a[t]], lead[org_b[t]]
+        convened = la if la >= lb or la != la else lb  # np.maximum (NaN wins)
+        rate = per_year * (0.3 + trust[t] + 0.5 * convened)
+        if crowding_out:
+            rate = rate * (1.0 - half * (dep[a[t]] + dep[b[t]]))
+        if not cross[t]:
+            rate = 12.0
+        out[t] = rate * dt * engaged[a[t]] * engaged[b[t]]
+    return out
 
 
 def decay(value: np.ndarray, rate: np.ndarray | float) -> np.ndarray:

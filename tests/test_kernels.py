@@ -313,6 +313,22 @@ def test_socialise_with_rate_one_copies_the_nonzero_code(beliefs, data, seed: in
     np.testing.assert_array_equal(got[~rates], beliefs[~rates])
 
 
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize(("n", "m"), [(1, 1), (9, 4), (500, 30)])
+def test_socialise_equals_the_numpy_expression(seed: int, n: int, m: int) -> None:
+    rng = np.random.default_rng(seed)
+    beliefs = rng.integers(-1, 2, (n, m)).astype(np.int8)
+    code = rng.integers(-1, 2, m).astype(np.int8)
+    for rate in (rng.random(n), 0.4):
+        got = kernels.socialise(beliefs, code, rate, np.random.default_rng(seed))
+        # the earlier numpy expression, with the same draws
+        r = np.broadcast_to(np.asarray(rate, dtype=float).reshape(-1, 1), (n, 1))
+        u = np.random.default_rng(seed).random(beliefs.shape)
+        want = np.where((code != 0) & (beliefs != code) & (u < r), code, beliefs)
+        np.testing.assert_array_equal(got, want)
+        assert got.dtype == want.dtype
+
+
 def test_learn_code_with_rate_one_adopts_the_superior_majority() -> None:
     reality = np.array([1, 1, 1, 1, 1, 1], dtype=np.int8)
     code = np.array([1, 0, 0, -1, 0, 0], dtype=np.int8)  # knowledge 1/6
@@ -418,6 +434,29 @@ def test_belief_counts_equal_the_bincount_counts(seed: int, n: int, m: int, grou
     assert size[groups] == 0
     with pytest.raises(ValueError, match="must lie"):
         kernels.belief_counts(beliefs, group, groups - 1 if groups > 1 else 0)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("crowding_out", [True, False])
+def test_direct_meeting_rates_equal_the_numpy_expression(seed: int, crowding_out: bool) -> None:
+    rng = np.random.default_rng(seed)
+    people, orgs, ties = 300, 30, 2000
+    org = rng.integers(0, orgs, people)
+    a, b = rng.integers(0, people, ties), rng.integers(0, people, ties)
+    cross = org[a] != org[b]
+    trust, lead = rng.random(ties), rng.random(orgs) * (rng.random(orgs) < 0.5)
+    dep, engaged = rng.random(people), (rng.random(people) < 0.9).astype(float)
+    per_year, crowding, dt = 4.0, 0.7, 1 / 12
+    got = kernels.direct_meeting_rates(
+        a, b, cross, trust, org[a], org[b], lead, dep if crowding_out else None, engaged,
+        per_year, crowding, dt,
+    )  # fmt: skip
+    # the earlier numpy expression (dynamics._direct_meetings), bit for bit
+    rate = per_year * (0.3 + trust + 0.5 * np.maximum(lead[org[a]], lead[org[b]]))
+    if crowding_out:
+        rate = rate * (1.0 - crowding * 0.5 * (dep[a] + dep[b]))
+    rate = np.where(cross, rate, 12.0)
+    np.testing.assert_array_equal(got, rate * dt * engaged[a] * engaged[b])
 
 
 # --- trust and routines -----------------------------------------------------------------
