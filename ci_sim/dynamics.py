@@ -1050,17 +1050,14 @@ def replace_people(model: CIModel, people: np.ndarray) -> None:
     model.draw_people(people)
     gone = np.zeros(model.person_org.shape[0], dtype=bool)
     gone[people] = True
-    touched = gone[model.contacts.a] | gone[model.contacts.b]
     if model.params.switches.network_dynamics:
-        model.keep_ties(~(touched & model.contacts.cross))
         touched = gone[model.contacts.a] | gone[model.contacts.b]
+        model.keep_ties(~(touched & model.contacts.cross))
         k = model.params.organisations.contacts
         fresh = network.random_cross_pairs(model.person_org, people, k, model.rng)
         model.connect(fresh)
-        touched = gone[model.contacts.a] | gone[model.contacts.b]
-        model.trust[touched & model.contacts.cross] = 0.05
-        model.trust[touched & ~model.contacts.cross] = 0.0
+        network.reset_trust(model.contacts, model.trust, gone, 0.05, 0.0)
     else:
-        model.trust[touched] = 0.0
+        network.reset_trust(model.contacts, model.trust, gone, 0.0, 0.0)
     new_leaders = model.person_org[people[model.is_leader[people]]]
     model.mandate[new_leaders] *= 0.8

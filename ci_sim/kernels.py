@@ -369,6 +369,57 @@ def _direct_meeting_rates(  # noqa: D103
     return out
 
 
+def cumulative_meeting_weights(
+    weight: np.ndarray,
+    taking_part: np.ndarray,
+    org: np.ndarray,
+    quality: np.ndarray,
+    host: np.ndarray,
+    power: np.ndarray,
+    lean: float,
+) -> np.ndarray:
+    """Return the running sum of the backbone's weights for meeting each person (C2.16).
+
+    Person ``i`` weighs ``weight * engaged * quality * (1 + 2 * host) * (1 + lean *
+    power)``, ``engaged`` being whether their organisation takes part and ``power`` their
+    organisation's power relative to the largest. One compiled pass (numba), each
+    product in the order of the numpy expression it replaces and the running sum as
+    ``np.cumsum``'s (so the same floats).
+
+    Args:
+        weight: (n,) task-specific weight of each person.
+        taking_part: (orgs,) whether each organisation takes part.
+        org: (n,) each person's organisation.
+        quality: (n,) quality of a backbone meeting with each person.
+        host: (n,) 1.0 for people of the host organisations, else 0.0.
+        power: (orgs,) power relative to the most powerful organisation.
+        lean: ``2 * (1 - independence)``, how much more a powerful person is met.
+    """
+    f64 = np.float64
+    return _cumulative_meeting_weights(
+        np.ascontiguousarray(weight, dtype=f64),
+        np.ascontiguousarray(taking_part, dtype=np.bool_),
+        np.ascontiguousarray(org, dtype=np.int64),
+        np.ascontiguousarray(quality, dtype=f64),
+        np.ascontiguousarray(host, dtype=f64),
+        np.ascontiguousarray(power, dtype=f64),
+        float(lean),
+    )
+
+
+@numba.njit(cache=True)
+def _cumulative_meeting_weights(weight, taking_part, org, quality, host, power, lean):  # noqa: D103
+    cum = np.empty(weight.shape[0])
+    total = 0.0
+    for i in range(weight.shape[0]):
+        engaged = 1.0 if taking_part[org[i]] else 0.0
+        w = weight[i] * engaged * quality[i] * (1.0 + 2.0 * host[i])
+        w = w * (1.0 + lean * power[org[i]])
+        total = w if i == 0 else total + w
+        cum[i] = total
+    return cum
+
+
 def decay(value: np.ndarray, rate: np.ndarray | float) -> np.ndarray:
     """Return ``value`` shrunk by the share ``rate`` (trust without contact, C2.23)."""
     return value * (1.0 - rate)

@@ -147,6 +147,35 @@ def _neighbour_sums(a, b, w, v, n):  # noqa: D103
     return at_a + at_b
 
 
+def reset_trust(
+    contacts: Contacts, trust: np.ndarray, people: np.ndarray, cross: float, colleague: float
+) -> None:
+    """Set, in place, the trust of every tie that touches one of ``people``.
+
+    Cross-organisation ties get ``cross``, colleague ties ``colleague``. One compiled
+    pass over the ties (numba).
+
+    Args:
+        contacts: the ties.
+        trust: (t,) float64 trust per tie, changed in place.
+        people: (n_people,) bool, the people whose ties are reset.
+        cross: trust given to their cross-organisation ties.
+        colleague: trust given to their ties inside the organisation.
+    """
+    if trust.dtype != np.float64 or trust.shape != (contacts.size,):
+        raise ValueError(f"trust {trust.dtype} {trust.shape}: expected float64, one per tie")
+    mask = np.ascontiguousarray(people, dtype=np.bool_)
+    ends = [_ends(contacts.a), _ends(contacts.b), np.ascontiguousarray(contacts.cross)]
+    _reset_trust(*ends, mask, trust, float(cross), float(colleague))
+
+
+@numba.njit(cache=True)
+def _reset_trust(a, b, is_cross, people, trust, cross, colleague):  # noqa: D103
+    for t in range(a.shape[0]):
+        if people[a[t]] or people[b[t]]:
+            trust[t] = cross if is_cross[t] else colleague
+
+
 def random_cross_pairs(
     person_org: np.ndarray, people: np.ndarray, contacts: int, rng: np.random.Generator
 ) -> np.ndarray:

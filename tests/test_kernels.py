@@ -459,6 +459,25 @@ def test_direct_meeting_rates_equal_the_numpy_expression(seed: int, crowding_out
     np.testing.assert_array_equal(got, rate * dt * engaged[a] * engaged[b])
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_cumulative_meeting_weights_equal_the_numpy_expression(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    people, orgs = 400, 40
+    org = np.sort(rng.integers(0, orgs, people))
+    weight, quality = rng.random(people) * (rng.random(people) < 0.8), rng.random(people)
+    taking_part, host = rng.random(orgs) < 0.8, (org < 2).astype(float)
+    power = rng.random(orgs)
+    power = power / power.max()
+    ind = rng.random()
+    got = kernels.cumulative_meeting_weights(
+        weight, taking_part, org, quality, host, power, 2.0 * (1.0 - ind)
+    )
+    # the earlier numpy expression (Backbone.choose_people), bit for bit
+    w = weight * taking_part[org].astype(float) * quality * (1.0 + 2.0 * host)
+    w = w * (1.0 + 2.0 * (1.0 - ind) * power[org])
+    np.testing.assert_array_equal(got, np.cumsum(w))
+
+
 # --- trust and routines -----------------------------------------------------------------
 
 

@@ -111,6 +111,26 @@ def test_tie_and_neighbour_sums_equal_the_bincount_sums(seed, n, ties) -> None:
         network.neighbour_sum(c, w, values[:, :-1], n)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_reset_trust_equals_the_masked_assignments(seed) -> None:
+    rng = np.random.default_rng(seed)
+    n = 200
+    c = _random_contacts(rng, n, 1500)
+    gone = rng.random(n) < 0.05
+    got = rng.random(c.size)
+    want = got.copy()
+    network.reset_trust(c, got, gone, 0.05, 0.0)
+    touched = gone[c.a] | gone[c.b]  # the earlier numpy code
+    want[touched & c.cross] = 0.05
+    want[touched & ~c.cross] = 0.0
+    np.testing.assert_array_equal(got, want)
+    network.reset_trust(c, got, gone, 0.0, 0.0)
+    want[touched] = 0.0
+    np.testing.assert_array_equal(got, want)
+    with pytest.raises(ValueError, match="one per tie"):
+        network.reset_trust(c, np.zeros(c.size + 1), gone, 0.0, 0.0)
+
+
 def test_brokering_creates_acquaintances_across_borders() -> None:
     """C2.21: the backbone brings people together who did not know each other."""
     out = at_years([6], ["cross_org_contacts", "relationships"])
