@@ -135,8 +135,33 @@ def mobilise(
 
 
 def knowledge(beliefs: np.ndarray, reality: np.ndarray) -> np.ndarray:
-    """Return the share of dimensions on which each row of ``beliefs`` matches reality."""
-    return np.add.reduce(beliefs == reality, axis=-1, dtype=np.float64) / beliefs.shape[-1]
+    """Return the share of dimensions on which each row of ``beliefs`` matches reality.
+
+    Args:
+        beliefs: (n, m) beliefs, or (m,) for one row (then a scalar is returned).
+        reality: (m,) the true values.
+
+    Raises:
+        ValueError: when the rows and ``reality`` differ in length.
+    """
+    b, r = np.asarray(beliefs), np.ascontiguousarray(reality)
+    rows = np.ascontiguousarray(b.reshape(1, -1) if b.ndim == 1 else b)
+    if rows.ndim != 2 or r.shape != (rows.shape[1],):
+        raise ValueError(f"beliefs {b.shape} and reality {r.shape} do not match")
+    share = _matches(rows, r) / rows.shape[1]  # whole counts: the exact shares
+    return share[0] if b.ndim == 1 else share
+
+
+@numba.njit(cache=True)
+def _matches(beliefs, reality):  # noqa: D103
+    n, m = beliefs.shape
+    count = np.zeros(n)
+    for i in range(n):
+        k = 0
+        for j in range(m):
+            k += beliefs[i, j] == reality[j]
+        count[i] = k
+    return count
 
 
 def socialise(

@@ -21,6 +21,7 @@ import numpy as np
 from ci_sim import kernels
 from ci_sim.agents import Stance
 from ci_sim.logics import LOGICS
+from ci_sim.network import end_sums
 
 if TYPE_CHECKING:
     from ci_sim.model import CIModel
@@ -309,10 +310,7 @@ def organisation_snapshot(model: CIModel) -> dict[str, np.ndarray]:
     c = model.contacts
     cross = c.cross.astype(float)
     oa, ob = model.edge_org_a, model.edge_org_b
-    tsum = np.bincount(oa, weights=model.trust * cross, minlength=n) + np.bincount(
-        ob, weights=model.trust * cross, minlength=n
-    )
-    tcnt = np.bincount(oa, weights=cross, minlength=n) + np.bincount(ob, weights=cross, minlength=n)
+    tcnt, tsum = end_sums(oa, ob, np.stack([cross, model.trust * cross]), n)
     return {
         "step": np.full(n, int(model.time)),
         "org": np.arange(n),

@@ -185,6 +185,7 @@ class CIModel(mesa.Model):
     def keep_ties(self, keep: np.ndarray) -> None:
         """Keep only the ties where ``keep`` is true (the others fade or leave)."""
         c = self.contacts
+        keep = np.flatnonzero(keep)  # one mask-to-index pass for the eight per-tie arrays
         self.contacts = Contacts(a=c.a[keep], b=c.b[keep], cross=c.cross[keep])
         self.trust, self.tie_idle = self.trust[keep], self.tie_idle[keep]
         self.edge_org_a, self.edge_org_b = self.edge_org_a[keep], self.edge_org_b[keep]

@@ -78,14 +78,36 @@ def tie_sum(contacts: Contacts, weights: np.ndarray, n_people: int) -> np.ndarra
         n_people: number of people.
 
     Returns:
-        (n_people,) sums, or (r, n_people) for ``r`` rows of weights. Equal to
-        ``bincount(a, w) + bincount(b, w)`` per row (the same sums in the same order).
+        (n_people,) sums, or (r, n_people) for ``r`` rows of weights (:func:`end_sums`
+        of the ties' ends).
+    """
+    return end_sums(contacts.a, contacts.b, weights, n_people)
+
+
+def end_sums(a: np.ndarray, b: np.ndarray, weights: np.ndarray, n: int) -> np.ndarray:
+    """Return, per index in ``[0, n)``, the sum of ``weights`` over the entries ending there.
+
+    Entry ``t`` has two ends, ``a[t]`` and ``b[t]`` (two people of a tie, or their
+    organisations); each end collects its weight. One compiled pass per row (numba).
+
+    Args:
+        a: (t,) first ends, in ``[0, n)``.
+        b: (t,) second ends, in ``[0, n)``.
+        weights: (t,) one weight per entry, or (r, t) for ``r`` rows of weights.
+        n: number of indices.
+
+    Returns:
+        (n,) sums, or (r, n). Equal to ``bincount(a, w, n) + bincount(b, w, n)`` per row
+        (the same sums in the same order).
+
+    Raises:
+        ValueError: when the weights are not one per entry.
     """
     w = np.asarray(weights, dtype=np.float64)
     rows = np.ascontiguousarray(np.atleast_2d(w))
-    if rows.ndim != 2 or rows.shape[1] != contacts.size:
-        raise ValueError(f"weights {w.shape}: expected one per tie ({contacts.size})")
-    out = _tie_sums(_ends(contacts.a), _ends(contacts.b), rows, n_people)
+    if rows.ndim != 2 or rows.shape[1] != np.shape(a)[0] or np.shape(b) != np.shape(a):
+        raise ValueError(f"weights {w.shape}: expected one per tie ({np.shape(a)[0]})")
+    out = _end_sums(_ends(a), _ends(b), rows, int(n))
     return out[0] if w.ndim == 1 else out
 
 
@@ -122,15 +144,14 @@ def _ends(ends: np.ndarray) -> np.ndarray:
 
 
 @numba.njit(cache=True)
-def _tie_sums(a, b, w, n):  # noqa: D103
+def _end_sums(a, b, w, n):  # noqa: D103
     r = w.shape[0]
     at_a = np.zeros((r, n))
     at_b = np.zeros((r, n))
-    for t in range(a.shape[0]):
-        i, j = a[t], b[t]
-        for k in range(r):
-            at_a[k, i] += w[k, t]
-            at_b[k, j] += w[k, t]
+    for k in range(r):
+        for t in range(a.shape[0]):
+            at_a[k, a[t]] += w[k, t]
+            at_b[k, b[t]] += w[k, t]
     return at_a + at_b
 
 

@@ -329,6 +329,21 @@ def test_socialise_equals_the_numpy_expression(seed: int, n: int, m: int) -> Non
         assert got.dtype == want.dtype
 
 
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize(("n", "m"), [(1, 1), (6, 3), (2000, 30), (9, 200)])
+def test_knowledge_is_the_mean_match_bit_for_bit(seed: int, n: int, m: int) -> None:
+    rng = np.random.default_rng(seed)
+    beliefs = rng.integers(-1, 2, (n, m)).astype(np.int8)
+    reality = rng.choice(np.array([-1, 1], dtype=np.int8), m)
+    got, want = kernels.knowledge(beliefs, reality), (beliefs == reality).mean(axis=-1)
+    np.testing.assert_array_equal(got, want)
+    assert got.dtype == want.dtype
+    one, want_one = kernels.knowledge(beliefs[0], reality), (beliefs[0] == reality).mean()
+    assert one == want_one and type(one) is type(want_one)
+    with pytest.raises(ValueError, match="do not match"):
+        kernels.knowledge(beliefs, reality[:-1] if m > 1 else np.zeros(2, np.int8))
+
+
 def test_learn_code_with_rate_one_adopts_the_superior_majority() -> None:
     reality = np.array([1, 1, 1, 1, 1, 1], dtype=np.int8)
     code = np.array([1, 0, 0, -1, 0, 0], dtype=np.int8)  # knowledge 1/6

@@ -112,6 +112,29 @@ def test_tie_and_neighbour_sums_equal_the_bincount_sums(seed, n, ties) -> None:
 
 
 @pytest.mark.parametrize("seed", range(6))
+def test_end_sums_over_organisations_equal_the_bincount_sums(seed) -> None:
+    rng = np.random.default_rng(seed)
+    orgs, entries = 25, 3000
+    oa, ob = rng.integers(0, orgs, entries), rng.integers(0, orgs, entries)
+    cross = (oa != ob).astype(float)
+    trust = rng.random(entries)
+    count, total = network.end_sums(oa, ob, np.stack([cross, trust * cross]), orgs)
+    # the earlier numpy code (metrics.organisation_snapshot), bit for bit
+    np.testing.assert_array_equal(
+        total,
+        np.bincount(oa, weights=trust * cross, minlength=orgs)
+        + np.bincount(ob, weights=trust * cross, minlength=orgs),
+    )
+    np.testing.assert_array_equal(
+        count,
+        np.bincount(oa, weights=cross, minlength=orgs)
+        + np.bincount(ob, weights=cross, minlength=orgs),
+    )
+    with pytest.raises(ValueError, match="one per tie"):
+        network.end_sums(oa, ob[:-1], trust, orgs)
+
+
+@pytest.mark.parametrize("seed", range(6))
 def test_reset_trust_equals_the_masked_assignments(seed) -> None:
     rng = np.random.default_rng(seed)
     n = 200
