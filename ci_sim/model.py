@@ -18,7 +18,7 @@ import numpy as np
 from ci_sim import dynamics, logics, metrics
 from ci_sim.agents import Backbone, Organisation, Phase, Stance
 from ci_sim.logics import LOGICS, Logic, LogicProfile
-from ci_sim.network import Contacts, build_contacts, merge_pairs, tie_sum
+from ci_sim.network import Contacts, add_pairs, build_contacts, tie_sum
 from ci_sim.params import Params, resolve_names, roster
 from ci_sim.scenarios import load_scenario
 
@@ -158,13 +158,9 @@ class CIModel(mesa.Model):
         """
         if pairs.shape[0] == 0:
             return np.empty(0, dtype=np.int64)
-        pairs = pairs[pairs[:, 0] != pairs[:, 1]]
         c, n = self.contacts, self.person_org.shape[0]
-        is_new, index = merge_pairs(c.a, c.b, pairs, n)
-        new = np.sort(pairs[is_new], axis=1)
-        if new.shape[0]:
-            start = c.size
-            na, nb = new[:, 0].astype(np.int64), new[:, 1].astype(np.int64)
+        na, nb, index = add_pairs(c.a, c.b, pairs, n)
+        if na.shape[0]:
             oa, ob = self.person_org[na], self.person_org[nb]
             cross = oa != ob
             self.contacts = Contacts(
@@ -173,14 +169,12 @@ class CIModel(mesa.Model):
                 cross=np.concatenate([c.cross, cross]),
             )
             self.trust = np.concatenate([self.trust, np.where(cross, 0.05, 0.5)])
-            self.tie_idle = np.concatenate([self.tie_idle, np.zeros(new.shape[0])])
+            self.tie_idle = np.concatenate([self.tie_idle, np.zeros(na.shape[0])])
             self.edge_org_a = np.concatenate([self.edge_org_a, oa])
             self.edge_org_b = np.concatenate([self.edge_org_b, ob])
             d = logics.distance(self.org_pos[oa], self.org_pos[ob])
             self.edge_distance = np.concatenate([self.edge_distance, d])
-            index = index.copy()
-            index[np.flatnonzero(is_new)] = start + np.arange(new.shape[0])
-        return index[index >= 0]
+        return index
 
     def keep_ties(self, keep: np.ndarray) -> None:
         """Keep only the ties where ``keep`` is true (the others fade or leave)."""

@@ -211,6 +211,68 @@ def random_cross_pairs(
     return np.stack([src[ok], dst[ok]], axis=1)
 
 
+def add_pairs(
+    a: np.ndarray, b: np.ndarray, pairs: np.ndarray, n_people: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the ties that acquainting ``pairs`` adds, and every pair's tie index.
+
+    Rows pairing a person with themself are dropped; the others are merged with the
+    ties ``(a, b)`` as by :func:`merge_pairs`. New ties are numbered from ``len(a)`` on,
+    in the order of their first row.
+
+    Args:
+        a: (t,) the ties' lower ends.
+        b: (t,) the ties' upper ends (``a < b``).
+        pairs: (k, 2) pairs of people to acquaint.
+        n_people: number of people (person indices lie in ``[0, n_people)``).
+
+    Returns:
+        ``(lo, hi, index)``: the new ties' lower and upper ends, and for each row that is
+        not a self-pair nor a repeat of a new pair, in order, the index of its tie.
+    """
+    p = np.asarray(pairs)
+    return _add_pairs(_ends(a), _ends(b), _ends(p[:, 0]), _ends(p[:, 1]), np.int64(n_people))
+
+
+@numba.njit(cache=True)
+def _add_pairs(a, b, first, second, n):  # noqa: D103
+    k = 0
+    for r in range(first.shape[0]):
+        k += first[r] != second[r]
+    lo = np.empty(k, dtype=np.int64)
+    hi = np.empty(k, dtype=np.int64)
+    k = 0
+    for r in range(first.shape[0]):
+        if first[r] != second[r]:
+            lo[k] = min(first[r], second[r])
+            hi[k] = max(first[r], second[r])
+            k += 1
+    is_new, index = _merge_keys(a, b, lo, hi, n)
+    n_new = 0
+    for r in range(k):
+        if is_new[r]:
+            index[r] = a.shape[0] + n_new
+            n_new += 1
+    new_lo = np.empty(n_new, dtype=np.int64)
+    new_hi = np.empty(n_new, dtype=np.int64)
+    n_new = 0
+    n_out = 0
+    for r in range(k):
+        if is_new[r]:
+            new_lo[n_new] = lo[r]
+            new_hi[n_new] = hi[r]
+            n_new += 1
+        if index[r] >= 0:
+            n_out += 1
+    out = np.empty(n_out, dtype=np.int64)
+    n_out = 0
+    for r in range(k):
+        if index[r] >= 0:
+            out[n_out] = index[r]
+            n_out += 1
+    return new_lo, new_hi, out
+
+
 def merge_pairs(
     a: np.ndarray, b: np.ndarray, new: np.ndarray, n_people: int
 ) -> tuple[np.ndarray, np.ndarray]:

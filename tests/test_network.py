@@ -78,6 +78,27 @@ def test_merge_pairs_matches_the_sorting_merge(seed, n, ties, k) -> None:
     assert empty_new.shape == empty_index.shape == (0,)
 
 
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize(("n", "ties", "k"), [(6, 8, 12), (200, 500, 300), (5, 0, 7)])
+def test_add_pairs_matches_the_earlier_connect(seed, n, ties, k) -> None:
+    rng = np.random.default_rng(seed)
+    ab = np.unique(np.sort(rng.integers(0, n, (ties, 2)), axis=1), axis=0)
+    ab = ab[ab[:, 0] < ab[:, 1]]
+    a, b = ab[:, 0], ab[:, 1]
+    pairs = rng.integers(0, n, (k, 2))
+    lo, hi, index = network.add_pairs(a, b, pairs, n)
+    # the earlier numpy code of CIModel.connect
+    kept = pairs[pairs[:, 0] != pairs[:, 1]]
+    is_new, want = _merge_pairs_by_sorting(a, b, kept, n)
+    new = np.sort(kept[is_new], axis=1)
+    want = want.copy()
+    want[np.flatnonzero(is_new)] = a.shape[0] + np.arange(new.shape[0])
+    np.testing.assert_array_equal(lo, new[:, 0])
+    np.testing.assert_array_equal(hi, new[:, 1])
+    np.testing.assert_array_equal(index, want[want >= 0])
+    assert lo.dtype == hi.dtype == index.dtype == np.int64
+
+
 def _random_contacts(rng: np.random.Generator, n: int, ties: int) -> network.Contacts:
     ab = np.sort(rng.integers(0, n, (ties, 2)), axis=1)
     ab = np.unique(ab[ab[:, 0] < ab[:, 1]], axis=0)
