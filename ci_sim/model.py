@@ -18,7 +18,7 @@ import numpy as np
 from ci_sim import dynamics, logics, metrics
 from ci_sim.agents import Backbone, Organisation, Phase, Stance
 from ci_sim.logics import LOGICS, Logic, LogicProfile
-from ci_sim.network import Contacts, add_pairs, build_contacts, tie_sum
+from ci_sim.network import Contacts, add_pairs, append_ties, build_contacts, tie_sum
 from ci_sim.params import Params, resolve_names, roster
 from ci_sim.scenarios import load_scenario
 
@@ -161,17 +161,13 @@ class CIModel(mesa.Model):
         c, n = self.contacts, self.person_org.shape[0]
         na, nb, index = add_pairs(c.a, c.b, pairs, n)
         if na.shape[0]:
-            oa, ob = self.person_org[na], self.person_org[nb]
-            cross = oa != ob
-            self.contacts = Contacts(
-                a=np.concatenate([c.a, na]),
-                b=np.concatenate([c.b, nb]),
-                cross=np.concatenate([c.cross, cross]),
+            start = c.size
+            ties = (c.a, c.b, c.cross, self.trust, self.tie_idle, self.edge_org_a, self.edge_org_b)
+            a, b, cross, self.trust, self.tie_idle, self.edge_org_a, self.edge_org_b = append_ties(
+                ties, na, nb, self.person_org, 0.05, 0.5
             )
-            self.trust = np.concatenate([self.trust, np.where(cross, 0.05, 0.5)])
-            self.tie_idle = np.concatenate([self.tie_idle, np.zeros(na.shape[0])])
-            self.edge_org_a = np.concatenate([self.edge_org_a, oa])
-            self.edge_org_b = np.concatenate([self.edge_org_b, ob])
+            self.contacts = Contacts(a=a, b=b, cross=cross)
+            oa, ob = self.edge_org_a[start:], self.edge_org_b[start:]
             d = logics.distance(self.org_pos[oa], self.org_pos[ob])
             self.edge_distance = np.concatenate([self.edge_distance, d])
         return index

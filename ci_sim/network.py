@@ -273,6 +273,65 @@ def _add_pairs(a, b, first, second, n):  # noqa: D103
     return new_lo, new_hi, out
 
 
+def append_ties(
+    ties: tuple[np.ndarray, ...],
+    lo: np.ndarray,
+    hi: np.ndarray,
+    person_org: np.ndarray,
+    cross_trust: float,
+    own_trust: float,
+) -> tuple[np.ndarray, ...]:
+    """Return the per-tie arrays with the new ties ``(lo, hi)`` appended (one numba call).
+
+    Args:
+        ties: ``(a, b, cross, trust, idle, org_a, org_b)`` of the current ties.
+        lo: (k,) the new ties' lower ends.
+        hi: (k,) the new ties' upper ends.
+        person_org: (n_people,) each person's organisation.
+        cross_trust: starting trust of a new cross-organisation tie.
+        own_trust: starting trust of a new tie inside an organisation.
+
+    Returns:
+        The seven arrays, each a new array: the old entries then the new ties' (ends,
+        whether they cross organisations, starting trust, zero idle time, organisations).
+    """
+    a, b, cross, trust, idle, org_a, org_b = ties
+    return _append_ties(
+        _ends(a),
+        _ends(b),
+        np.ascontiguousarray(cross, dtype=np.bool_),
+        np.ascontiguousarray(trust, dtype=np.float64),
+        np.ascontiguousarray(idle, dtype=np.float64),
+        np.ascontiguousarray(org_a),
+        np.ascontiguousarray(org_b),
+        _ends(lo),
+        _ends(hi),
+        np.ascontiguousarray(person_org),
+        float(cross_trust),
+        float(own_trust),
+    )
+
+
+@numba.njit(cache=True)
+def _append_ties(  # noqa: D103
+    a, b, cross, trust, idle, org_a, org_b, lo, hi, person_org, cross_trust, own_trust
+):
+    t, k = a.shape[0], lo.shape[0]
+    a2, b2 = np.empty(t + k, a.dtype), np.empty(t + k, b.dtype)
+    cross2, trust2 = np.empty(t + k, cross.dtype), np.empty(t + k, trust.dtype)
+    idle2 = np.empty(t + k, idle.dtype)
+    oa2, ob2 = np.empty(t + k, org_a.dtype), np.empty(t + k, org_b.dtype)
+    a2[:t], b2[:t], cross2[:t], trust2[:t] = a, b, cross, trust
+    idle2[:t], oa2[:t], ob2[:t] = idle, org_a, org_b
+    for r in range(k):
+        oa, ob = person_org[lo[r]], person_org[hi[r]]
+        a2[t + r], b2[t + r], oa2[t + r], ob2[t + r] = lo[r], hi[r], oa, ob
+        cross2[t + r] = oa != ob
+        trust2[t + r] = cross_trust if oa != ob else own_trust
+        idle2[t + r] = 0.0
+    return a2, b2, cross2, trust2, idle2, oa2, ob2
+
+
 def merge_pairs(
     a: np.ndarray, b: np.ndarray, new: np.ndarray, n_people: int
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -99,6 +99,27 @@ def test_add_pairs_matches_the_earlier_connect(seed, n, ties, k) -> None:
     assert lo.dtype == hi.dtype == index.dtype == np.int64
 
 
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("k", [0, 1, 40])
+def test_append_ties_equals_the_concatenations(seed, k) -> None:
+    rng = np.random.default_rng(seed)
+    n, t = 300, 500
+    person_org = np.repeat(np.arange(30), 10)
+    a, b = rng.integers(0, n, t), rng.integers(0, n, t)
+    ties = (a, b, person_org[a] != person_org[b], rng.random(t), rng.random(t))
+    ties += (person_org[a], person_org[b])
+    lo, hi = rng.integers(0, n, k), rng.integers(0, n, k)
+    got = network.append_ties(ties, lo, hi, person_org, 0.05, 0.5)
+    # the earlier numpy code of CIModel.connect
+    oa, ob = person_org[lo], person_org[hi]
+    cross = oa != ob
+    new = (lo, hi, cross, np.where(cross, 0.05, 0.5), np.zeros(k), oa, ob)
+    for mine, old, extra in zip(got, ties, new, strict=True):
+        want = np.concatenate([old, extra])
+        np.testing.assert_array_equal(mine, want)
+        assert mine.dtype == want.dtype and mine is not old
+
+
 def _random_contacts(rng: np.random.Generator, n: int, ties: int) -> network.Contacts:
     ab = np.sort(rng.integers(0, n, (ties, 2)), axis=1)
     ab = np.unique(ab[ab[:, 0] < ab[:, 1]], axis=0)
