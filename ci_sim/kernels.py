@@ -334,7 +334,7 @@ def direct_meeting_rates(
     crowding: float,
     dt: float,
 ) -> np.ndarray:
-    """Return the expected number of direct meetings of each tie in one step (C2.20, C2.17).
+    """Return the expected number of direct meetings of each tie in one step.
 
     A cross tie meets at ``per_year * (0.3 + trust + 0.5 * convened)`` a year,
     ``convened`` being the larger leadership of its two organisations, times ``1 -
@@ -403,7 +403,7 @@ def cumulative_meeting_weights(
     power: np.ndarray,
     lean: float,
 ) -> np.ndarray:
-    """Return the running sum of the backbone's weights for meeting each person (C2.16).
+    """Return the running sum of the backbone's weights for meeting each person.
 
     Person ``i`` weighs ``weight * engaged * quality * (1 + 2 * host) * (1 + lean *
     power)``, ``engaged`` being whether their organisation takes part and ``power`` their
