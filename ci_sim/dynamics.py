@@ -422,7 +422,8 @@ def _introductions(model: CIModel, step: StepMeetings, lead: np.ndarray) -> None
     la, lb = model.leads[c.a], model.leads[c.b]
     per_tie = mech.introductions_per_year / model.params.organisations.contacts
     p = model.rate(per_tie * np.maximum(la, lb)) * c.cross
-    p = p * model.engaged_people[c.a] * model.engaged_people[c.b]
+    engaged = model.engaged_people
+    p = p * engaged[c.a] * engaged[c.b]
     chosen = np.flatnonzero(model.rng.random(c.size) < p)
     if chosen.shape[0] == 0:
         return
@@ -641,7 +642,8 @@ def update_minds(model: CIModel) -> None:
     """
     mech, c = model.params.mechanisms, model.contacts
     n = model.person_org.shape[0]
-    w = model.trust * model.engaged_people[c.a] * model.engaged_people[c.b]
+    engaged = model.engaged_people
+    w = model.trust * engaged[c.a] * engaged[c.b]
     voice = 1.0 + mech.leader_voice * model.leads  # people listen to leaders (C2.7)
     willing = model.willing * voice
     # the leadership around each person (read by _update_change_leaders) in the same pass
@@ -968,20 +970,22 @@ def shift_stances(model: CIModel) -> None:
     host = np.zeros(n, dtype=bool)
     if bb is not None:
         host[bb.hosts] = True
-    trust = model.org_mean(model.trust_bb) if bb is not None else model.leadership()
+    lead = model.leadership()
+    will = _org_will(model)
+    trust = model.org_mean(model.trust_bb) if bb is not None else lead
     deter = np.where(host, 0.0, 0.6 * ind)
     dominate = 0.3 * model.power / model.power.max() * model.stake * (1.0 - deter)
-    withdraw = 0.3 * model.stake * (1.0 - _org_will(model)) * (1.0 - trust)
+    withdraw = 0.3 * model.stake * (1.0 - will) * (1.0 - trust)
     relations = bb.task_shares()[Task.DEVELOP_RELATIONS] if bb is not None else 0.0
     confront = np.where(host, 0.3, 0.3 + 3.0 * ind)
-    pull_in = 0.3 + 4.0 * relations + 0.3 * kernels.mean(model.leadership())
+    pull_in = 0.3 + 4.0 * relations + 0.3 * kernels.mean(lead)
     back = np.where(model.stance == Stance.DOMINATING, confront, pull_in)
     u = model.rng.random((3, n))
     engaged = model.stance == Stance.ENGAGED
     to_dom = engaged & (u[0] < model.rate(dominate))
     to_wd = engaged & ~to_dom & (u[1] < model.rate(withdraw))
     to_eng = ~engaged & (model.stance != Stance.LEFT) & (u[0] < model.rate(back))
-    to_left = _let_go(model, u[2]) & ~to_dom & ~to_eng
+    to_left = _let_go(model, u[2], will) & ~to_dom & ~to_eng
     for target, mask in (
         (Stance.DOMINATING, to_dom),
         (Stance.WITHDRAWN, to_wd & ~to_left),
@@ -992,14 +996,15 @@ def shift_stances(model: CIModel) -> None:
             model.organisations[i].set_stance(target)
 
 
-def _let_go(model: CIModel, u: np.ndarray) -> np.ndarray:
+def _let_go(model: CIModel, u: np.ndarray, will: np.ndarray) -> np.ndarray:
     """Organisations the backbone stops working with: no will for two years (C2.10).
 
     Each organisation counts the years its will has stayed below 0.2 while a backbone
     works; after two such years the backbone lets it go at the yearly hazard
-    ``backbone.let_go``. Initiators' organisations are kept.
+    ``backbone.let_go``. Initiators' organisations are kept. ``will`` is
+    :func:`_org_will` this step.
     """
-    idle = (_org_will(model) < 0.2) & (model.backbone is not None)
+    idle = (will < 0.2) & (model.backbone is not None)
     model.idle_years = np.where(idle, model.idle_years + model.dt, 0.0)
     rate = model.params.backbone.let_go
     if model.backbone is None or rate <= 0:
