@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from ci_sim import logics
+from ci_sim import kernels, logics
 from ci_sim.logics import Logic
 
 if TYPE_CHECKING:
@@ -193,7 +193,7 @@ class Backbone(mesa.Agent):
         target = ind * m.neutral_position + (1.0 - ind) * pull
         self.position = self.position + r * (target - self.position)
         own = m.params.mechanisms.backbone_mindset
-        view = ind * own + (1.0 - ind) * float(m.mindset[self.met].mean())
+        view = ind * own + (1.0 - ind) * kernels.mean(m.mindset[self.met])
         self.mindset += m.rate(12.0 * m.params.mechanisms.backbone_adaptation) * (
             view - self.mindset
         )
@@ -239,10 +239,15 @@ class Backbone(mesa.Agent):
         """
         m = self.model
         ind = m.params.backbone.independence
-        power = (m.power / m.power.max())[m.person_org]
-        w = weight * m.engaged_people * m.bb_quality * (1.0 + 2.0 * self.host_people)
-        w = w * (1.0 + 2.0 * (1.0 - ind) * power)
-        cum = np.cumsum(w)
+        cum = kernels.cumulative_meeting_weights(
+            weight,
+            m.taking_part,
+            m.person_org,
+            m.bb_quality,
+            self.host_people,
+            m.power / m.power.max(),
+            2.0 * (1.0 - ind),
+        )
         if n <= 0 or cum[-1] <= 0:
             return np.empty(0, dtype=np.int64)
         return np.searchsorted(cum, m.rng.random(n) * cum[-1], side="right").astype(np.int64)

@@ -112,7 +112,7 @@ def _funders_doubt(model: CIModel, u: float) -> None:
         return
     if model.time < model.funding_until:
         return
-    seen = max(bb.visibility, float(model.trust_bb[model.leader_of].mean()))
+    seen = max(bb.visibility, kernels.mean(model.trust_bb[model.leader_of]))
     hazard = model.params.mechanisms.visibility_risk_per_year * (1.0 - seen)
     if u < model.rate(hazard):
         model.funding_factor = 0.6
@@ -220,14 +220,21 @@ def _direct_meetings(model: CIModel, step: StepMeetings, lead: np.ndarray) -> No
     """
     mech, sw = model.params.mechanisms, model.params.switches
     c = model.contacts
-    convened = np.maximum(lead[model.edge_org_a], lead[model.edge_org_b])
-    rate = mech.direct_meetings_per_year * (0.3 + model.trust + 0.5 * convened)
-    if sw.crowding_out:
-        dep = model.person_dependence()
-        rate = rate * (1.0 - mech.crowding * 0.5 * (dep[c.a] + dep[c.b]))
-    rate = np.where(c.cross, rate, 12.0)
-    engaged = model.engaged_people
-    count = model.rng.poisson(rate * model.dt * engaged[c.a] * engaged[c.b])
+    expected = kernels.direct_meeting_rates(
+        c.a,
+        c.b,
+        c.cross,
+        model.trust,
+        model.edge_org_a,
+        model.edge_org_b,
+        lead,
+        model.person_dependence() if sw.crowding_out else None,
+        model.engaged_people,
+        mech.direct_meetings_per_year,
+        mech.crowding,
+        model.dt,
+    )
+    count = model.rng.poisson(expected)
     edges = np.flatnonzero(count)
     step.add_ties(edges, 0.0, count[edges])
 
@@ -417,7 +424,8 @@ def _introductions(model: CIModel, step: StepMeetings, lead: np.ndarray) -> None
     la, lb = model.leads[c.a], model.leads[c.b]
     per_tie = mech.introductions_per_year / model.params.organisations.contacts
     p = model.rate(per_tie * np.maximum(la, lb)) * c.cross
-    p = p * model.engaged_people[c.a] * model.engaged_people[c.b]
+    engaged = model.engaged_people
+    p = p * engaged[c.a] * engaged[c.b]
     chosen = np.flatnonzero(model.rng.random(c.size) < p)
     if chosen.shape[0] == 0:
         return
@@ -636,11 +644,12 @@ def update_minds(model: CIModel) -> None:
     """
     mech, c = model.params.mechanisms, model.contacts
     n = model.person_org.shape[0]
-    w = model.trust * model.engaged_people[c.a] * model.engaged_people[c.b]
+    engaged = model.engaged_people
+    w = model.trust * engaged[c.a] * engaged[c.b]
     voice = 1.0 + mech.leader_voice * model.leads  # people listen to leaders (C2.7)
     willing = model.willing * voice
-    pull = network.neighbour_sum(c, w, willing, n)
-    weight = network.neighbour_sum(c, w, voice, n)
+    # the leadership around each person (read by _update_change_leaders) in the same pass
+    pull, weight, inspired = network.neighbour_sum(c, w, np.stack([willing, voice, model.leads]), n)
     anchor = mech.local_anchor * model.leadership()[model.person_org]
     if model.backbone is not None:
         anchor = np.maximum(anchor, 2.0 * model.trust_bb)
@@ -648,7 +657,7 @@ def update_minds(model: CIModel) -> None:
     exposure = (pull + anchor) / (daily + weight + anchor) + 0.2 * model.success[model.person_org]
     model.willing = kernels.mobilise(exposure, model.threshold, model.willing, mech.will_hysteresis)
     _relapse_mindsets(model)
-    _update_change_leaders(model)
+    _update_change_leaders(model, inspired)
     transfer_leadership(model)
     _watch_the_field(model)
 
@@ -661,7 +670,7 @@ def _relapse_mindsets(model: CIModel) -> None:
     model.mindset += pull * (model.default_mindset[org] - model.mindset)
 
 
-def _update_change_leaders(model: CIModel) -> None:
+def _update_change_leaders(model: CIModel, inspired: np.ndarray) -> None:
     """Change leaders emerge among willing, changed people and fade when will goes (C2.20).
 
     People become change leaders at ``readiness * (0.03 + inspiration_per_year *
@@ -670,12 +679,11 @@ def _update_change_leaders(model: CIModel) -> None:
     backbone also promotes people it coaches (:func:`_coach`). Change leaders give the
     role up at ``QUIT_PER_YEAR * (1 - keep)``, ``keep`` being their readiness measured
     ``0.15 + KEEP_GAP_SPREADS * change_leader_spread`` lower (hysteresis): about half a
-    year once will or mindset is gone. Initiators stay committed.
+    year once will or mindset is gone. Initiators stay committed. ``inspired`` is that
+    sum per person, computed by :func:`update_minds` in its pass over the ties.
     """
     mech = model.params.mechanisms
-    c, n = model.contacts, model.person_org.shape[0]
-    w = model.trust * model.engaged_people[c.a] * model.engaged_people[c.b]
-    inspired = network.neighbour_sum(c, w, model.leads, n)
+    n = model.person_org.shape[0]
     hazard = leader_readiness(model) * (
         0.03 + mech.inspiration_per_year * np.minimum(1.0, inspired)
     )
@@ -716,8 +724,8 @@ def _watch_the_field(model: CIModel) -> None:
     """
     if model.phase is Phase.MOBILISATION:
         return
-    lead = float(model.leadership().mean())
-    will = float(model.willing.mean())
+    lead = kernels.mean(model.leadership())
+    will = kernels.mean(model.willing)
     if model.backbone is not None:
         model.peak_will = max(model.peak_will, will)
     low = will < 0.5 * model.peak_will
@@ -802,7 +810,7 @@ def learn_together(model: CIModel) -> None:
 
 def _analysis_capacity(model: CIModel) -> float:
     """Who keeps the shared analysis alive: the backbone (C4.2) or local change leaders."""
-    local = min(0.3, 0.5 * float(model.leadership().mean()))
+    local = min(0.3, 0.5 * kernels.mean(model.leadership()))
     if model.backbone is not None:
         share = model.backbone.task_shares()[Task.DEVELOP_CAPABILITIES]
         return max(local, min(1.0, 0.3 + 2.8 * share * model.backbone.budget() / 3.0))
@@ -964,20 +972,22 @@ def shift_stances(model: CIModel) -> None:
     host = np.zeros(n, dtype=bool)
     if bb is not None:
         host[bb.hosts] = True
-    trust = model.org_mean(model.trust_bb) if bb is not None else model.leadership()
+    lead = model.leadership()
+    will = _org_will(model)
+    trust = model.org_mean(model.trust_bb) if bb is not None else lead
     deter = np.where(host, 0.0, 0.6 * ind)
     dominate = 0.3 * model.power / model.power.max() * model.stake * (1.0 - deter)
-    withdraw = 0.3 * model.stake * (1.0 - _org_will(model)) * (1.0 - trust)
+    withdraw = 0.3 * model.stake * (1.0 - will) * (1.0 - trust)
     relations = bb.task_shares()[Task.DEVELOP_RELATIONS] if bb is not None else 0.0
     confront = np.where(host, 0.3, 0.3 + 3.0 * ind)
-    pull_in = 0.3 + 4.0 * relations + 0.3 * float(model.leadership().mean())
+    pull_in = 0.3 + 4.0 * relations + 0.3 * kernels.mean(lead)
     back = np.where(model.stance == Stance.DOMINATING, confront, pull_in)
     u = model.rng.random((3, n))
     engaged = model.stance == Stance.ENGAGED
     to_dom = engaged & (u[0] < model.rate(dominate))
     to_wd = engaged & ~to_dom & (u[1] < model.rate(withdraw))
     to_eng = ~engaged & (model.stance != Stance.LEFT) & (u[0] < model.rate(back))
-    to_left = _let_go(model, u[2]) & ~to_dom & ~to_eng
+    to_left = _let_go(model, u[2], will) & ~to_dom & ~to_eng
     for target, mask in (
         (Stance.DOMINATING, to_dom),
         (Stance.WITHDRAWN, to_wd & ~to_left),
@@ -988,14 +998,15 @@ def shift_stances(model: CIModel) -> None:
             model.organisations[i].set_stance(target)
 
 
-def _let_go(model: CIModel, u: np.ndarray) -> np.ndarray:
+def _let_go(model: CIModel, u: np.ndarray, will: np.ndarray) -> np.ndarray:
     """Organisations the backbone stops working with: no will for two years (C2.10).
 
     Each organisation counts the years its will has stayed below 0.2 while a backbone
     works; after two such years the backbone lets it go at the yearly hazard
-    ``backbone.let_go``. Initiators' organisations are kept.
+    ``backbone.let_go``. Initiators' organisations are kept. ``will`` is
+    :func:`_org_will` this step.
     """
-    idle = (_org_will(model) < 0.2) & (model.backbone is not None)
+    idle = (will < 0.2) & (model.backbone is not None)
     model.idle_years = np.where(idle, model.idle_years + model.dt, 0.0)
     rate = model.params.backbone.let_go
     if model.backbone is None or rate <= 0:
@@ -1046,17 +1057,14 @@ def replace_people(model: CIModel, people: np.ndarray) -> None:
     model.draw_people(people)
     gone = np.zeros(model.person_org.shape[0], dtype=bool)
     gone[people] = True
-    touched = gone[model.contacts.a] | gone[model.contacts.b]
     if model.params.switches.network_dynamics:
-        model.keep_ties(~(touched & model.contacts.cross))
         touched = gone[model.contacts.a] | gone[model.contacts.b]
+        model.keep_ties(~(touched & model.contacts.cross))
         k = model.params.organisations.contacts
         fresh = network.random_cross_pairs(model.person_org, people, k, model.rng)
         model.connect(fresh)
-        touched = gone[model.contacts.a] | gone[model.contacts.b]
-        model.trust[touched & model.contacts.cross] = 0.05
-        model.trust[touched & ~model.contacts.cross] = 0.0
+        network.reset_trust(model.contacts, model.trust, gone, 0.05, 0.0)
     else:
-        model.trust[touched] = 0.0
+        network.reset_trust(model.contacts, model.trust, gone, 0.0, 0.0)
     new_leaders = model.person_org[people[model.is_leader[people]]]
     model.mandate[new_leaders] *= 0.8

@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ci_sim import kernels
 from ci_sim.agents import Stance
-from ci_sim.network import tie_sum
+from ci_sim.logics import LOGICS
+from ci_sim.network import end_sums
 
 if TYPE_CHECKING:
     from ci_sim.model import CIModel
@@ -40,29 +42,35 @@ def practices(model: CIModel) -> float:
     What the backbone delivers itself is not the organisations' practice; it is
     reported as :func:`backbone_delivery` (C2.17).
     """
-    return float(model.practice.mean())
+    return kernels.mean(model.practice)
 
 
 def backbone_delivery(model: CIModel) -> float:
     """Mean share of the organisations' work that backbone staff deliver themselves (C2.17)."""
-    return float(model.delivered.mean())
+    return kernels.mean(model.delivered)
 
 
 def resource_flows(model: CIModel) -> float:
     """Mean committed mandate and resources of the organisations (C4.3, C5.7)."""
-    return float(model.mandate.mean())
+    return kernels.mean(model.mandate)
 
 
 def mean_trust(model: CIModel) -> float:
     """Mean trust over cross-organisation ties (C2.24)."""
-    t = _cross(model)
-    return float(t.mean()) if t.size else 0.0
+    return _mean_trust(_cross(model))
+
+
+def _mean_trust(t: np.ndarray) -> float:
+    return kernels.mean(t) if t.size else 0.0
 
 
 def cross_org_ties(model: CIModel) -> float:
     """Share of cross-organisation ties whose trust exceeds ``tie_threshold``."""
-    t = _cross(model)
-    return float((t > model.params.mechanisms.tie_threshold).mean()) if t.size else 0.0
+    return _cross_org_ties(model, _cross(model))
+
+
+def _cross_org_ties(model: CIModel, t: np.ndarray) -> float:
+    return kernels.mean(t > model.params.mechanisms.tie_threshold) if t.size else 0.0
 
 
 def cross_org_contacts(model: CIModel) -> float:
@@ -77,8 +85,11 @@ def relationships(model: CIModel) -> float:
     their cross-organisation ties: about two fully trusted relations elsewhere give
     0.63. The metric is its mean over people. Operationalisation assumed.
     """
-    s = tie_sum(model.contacts, model.trust * model.contacts.cross, model.person_org.shape[0])
-    return float((-np.expm1(-s / 2.0)).mean())
+    return _relationships(model.cross_tie_sums()[1])
+
+
+def _relationships(cross_trust_sum: np.ndarray) -> float:
+    return kernels.mean(-np.expm1(-cross_trust_sum / 2.0))
 
 
 def dependence(model: CIModel) -> float:
@@ -97,11 +108,15 @@ def power_dynamics(model: CIModel) -> float:
     relations that run through the backbone are power the actors do not hold (C2.17).
     Operationalisation assumed; it reads only people's ties, meetings and leadership.
     """
-    voice = (
-        model.org_mean(model.cross_trust()) * (0.5 + 0.5 * model.leadership()) * model.taking_part
-    )
+    return _power_dynamics(model, model.cross_trust(), model.leadership(), dependence(model))
+
+
+def _power_dynamics(
+    model: CIModel, cross_trust: np.ndarray, leadership: np.ndarray, dependence: float
+) -> float:
+    voice = model.org_mean(cross_trust) * (0.5 + 0.5 * leadership) * model.taking_part
     dominated = float(model.power[model.stance == Stance.DOMINATING].sum())
-    return float(voice.mean() * (1.0 - dominated) * (1.0 - 0.5 * dependence(model)))
+    return kernels.mean(voice) * (1.0 - dominated) * (1.0 - 0.5 * dependence)
 
 
 def shared_view(model: CIModel) -> float:
@@ -113,16 +128,13 @@ def shared_view(model: CIModel) -> float:
     not correctness: a field can share a wrong analysis.
     """
     lg = model.org_logic[model.person_org]
-    logics_present, inverse = np.unique(lg, return_inverse=True)
-    k = logics_present.shape[0]
-    if k < 2:
+    n_plus, n_minus, n_size = kernels.belief_counts(model.beliefs, lg, len(LOGICS))
+    present = n_size > 0  # the logics present, in their order
+    if int(present.sum()) < 2:
         return 1.0
-    m = model.beliefs.shape[1]
-    size = np.bincount(inverse, minlength=k).astype(float)
-    cell = (inverse[:, None] * m + np.arange(m)).ravel()
-    b = model.beliefs.ravel()
-    plus = np.bincount(cell, weights=b > 0, minlength=k * m).reshape(k, m) / size[:, None]
-    minus = np.bincount(cell, weights=b < 0, minlength=k * m).reshape(k, m) / size[:, None]
+    size = n_size[present].astype(float)
+    plus = n_plus[present] / size[:, None]
+    minus = n_minus[present] / size[:, None]
     agree = (plus @ plus.T + minus @ minus.T) / model.beliefs.shape[1]
     w = np.outer(size, size)
     np.fill_diagonal(w, 0.0)
@@ -135,7 +147,7 @@ def mental_models(model: CIModel) -> float:
     Mean of people's mindsets (0 own-logic view, 1 a systems view) and of
     :func:`shared_view` across logics. Neither reads what the backbone thinks.
     """
-    return 0.5 * float(model.mindset.mean()) + 0.5 * shared_view(model)
+    return 0.5 * kernels.mean(model.mindset) + 0.5 * shared_view(model)
 
 
 def structural(model: CIModel) -> float:
@@ -160,7 +172,7 @@ def systemic_change(model: CIModel) -> float:
 
 def shared_will(model: CIModel) -> float:
     """Share of people willing to change (C2.1)."""
-    return float(model.willing.mean())
+    return kernels.mean(model.willing)
 
 
 def understanding(model: CIModel) -> float:
@@ -170,12 +182,12 @@ def understanding(model: CIModel) -> float:
 
 def change_leaders(model: CIModel) -> float:
     """Share of people who are change leaders in their own organisation (C2.20, C4.4)."""
-    return float(model.change_leader.mean())
+    return kernels.mean(model.change_leader)
 
 
 def local_leadership(model: CIModel) -> float:
     """Mean local leadership over organisations (C2.22): leadership people hold, not roles."""
-    return float(model.leadership().mean())
+    return kernels.mean(model.leadership())
 
 
 def backbone_present(model: CIModel) -> float:
@@ -227,15 +239,22 @@ def all_metrics(model: CIModel) -> dict[str, float]:
     """Return every reporter's value, computing each shared quantity once.
 
     Equal to ``{name: f(model) for name, f in REPORTERS.items()}`` (tested); the model's
-    data collector uses it so that a step computes each metric once.
+    data collector uses it so that a step computes each metric once. Quantities that
+    several reporters read (cross-tie trust, the sums over cross ties, leadership,
+    dependence) are computed once here.
     """
-    base = {
-        name: REPORTERS[name](model)
-        for name in REPORTERS
-        if name not in ("structural", "relational", "transformative", "systemic_change")
-        and name != "mental_models"
-    }
-    base["mental_models"] = 0.5 * float(model.mindset.mean()) + 0.5 * base["shared_view"]
+    t = _cross(model)
+    sums = model.cross_tie_sums()
+    lead = model.leadership()
+    dep = dependence(model)
+    base = {name: REPORTERS[name](model) for name in REPORTERS if name not in _SHARED_OR_DERIVED}
+    base["mean_trust"] = _mean_trust(t)
+    base["cross_org_ties"] = _cross_org_ties(model, t)
+    base["relationships"] = _relationships(sums[1])
+    base["power_dynamics"] = _power_dynamics(model, model.cross_trust(sums), lead, dep)
+    base["local_leadership"] = kernels.mean(lead)
+    base["backbone_dependence"] = dep
+    base["mental_models"] = 0.5 * kernels.mean(model.mindset) + 0.5 * base["shared_view"]
     s = (base["policies"] + base["practices"] + base["resource_flows"]) / 3.0
     r = (base["relationships"] + base["power_dynamics"]) / 2.0
     t = base["mental_models"]
@@ -243,6 +262,24 @@ def all_metrics(model: CIModel) -> dict[str, float]:
     levels["systemic_change"] = (s + r + t) / 3.0
     out = {**base, **levels}
     return {name: out[name] for name in REPORTERS}
+
+
+#: Reporters :func:`all_metrics` computes from shared quantities or from other metrics.
+_SHARED_OR_DERIVED = frozenset(
+    {
+        "mean_trust",
+        "cross_org_ties",
+        "relationships",
+        "power_dynamics",
+        "local_leadership",
+        "backbone_dependence",
+        "mental_models",
+        "structural",
+        "relational",
+        "transformative",
+        "systemic_change",
+    }
+)
 
 
 def latest(name: str) -> Callable[[CIModel], float]:
@@ -273,10 +310,7 @@ def organisation_snapshot(model: CIModel) -> dict[str, np.ndarray]:
     c = model.contacts
     cross = c.cross.astype(float)
     oa, ob = model.edge_org_a, model.edge_org_b
-    tsum = np.bincount(oa, weights=model.trust * cross, minlength=n) + np.bincount(
-        ob, weights=model.trust * cross, minlength=n
-    )
-    tcnt = np.bincount(oa, weights=cross, minlength=n) + np.bincount(ob, weights=cross, minlength=n)
+    tcnt, tsum = end_sums(oa, ob, np.stack([cross, model.trust * cross]), n)
     return {
         "step": np.full(n, int(model.time)),
         "org": np.arange(n),

@@ -8,6 +8,7 @@ description and the claim ids each mechanism rests on.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -17,9 +18,40 @@ import numpy as np
 from ci_sim import dynamics, logics, metrics
 from ci_sim.agents import Backbone, Organisation, Phase, Stance
 from ci_sim.logics import LOGICS, Logic, LogicProfile
-from ci_sim.network import Contacts, build_contacts, merge_pairs, tie_sum
+from ci_sim.network import Contacts, add_pairs, append_ties, build_contacts, tie_sum
 from ci_sim.params import Params, resolve_names, roster
 from ci_sim.scenarios import load_scenario
+
+
+@functools.lru_cache(maxsize=256)
+def _scalar_rate(per_year: float, dt: float) -> np.float64:
+    """:meth:`CIModel.rate` of a Python float (cached: the model asks the same each step)."""
+    return -np.expm1(-np.asarray(per_year, dtype=float) * dt)
+
+
+class StepCollector(mesa.DataCollector):
+    """Mesa's ``DataCollector`` for reporters that read the step's cached metrics.
+
+    The model's reporters (:func:`ci_sim.metrics.latest`) read ``model.latest_metrics``.
+    After Mesa's first ``collect`` (which validates them), each step appends those values
+    to the columns directly instead of calling every reporter and deep-copying each
+    float: the same values in the same columns.
+    """
+
+    def collect(self, model: CIModel) -> None:
+        """Append this step's metrics (Mesa's own ``collect`` on the first call)."""
+        if (
+            not getattr(self, "_validated", False)
+            or self.agent_reporters
+            or self.agenttype_reporters
+        ):
+            super().collect(model)
+            return
+        if hasattr(self, "_collection_steps"):
+            self._collection_steps.append(model.time)
+        latest = model.latest_metrics
+        for name, column in self.model_vars.items():
+            column.append(latest[name])
 
 
 class CIModel(mesa.Model):
@@ -52,7 +84,7 @@ class CIModel(mesa.Model):
         self._build_understanding()
         self._init_state()
         self.latest_metrics: dict[str, float] = {}
-        self.datacollector = mesa.DataCollector(
+        self.datacollector = StepCollector(
             model_reporters={name: metrics.latest(name) for name in metrics.REPORTERS}
         )
         self._collect()
@@ -126,33 +158,24 @@ class CIModel(mesa.Model):
         """
         if pairs.shape[0] == 0:
             return np.empty(0, dtype=np.int64)
-        pairs = pairs[pairs[:, 0] != pairs[:, 1]]
         c, n = self.contacts, self.person_org.shape[0]
-        is_new, index = merge_pairs(c.a, c.b, pairs, n)
-        new = np.sort(pairs[is_new], axis=1)
-        if new.shape[0]:
+        na, nb, index = add_pairs(c.a, c.b, pairs, n)
+        if na.shape[0]:
             start = c.size
-            na, nb = new[:, 0].astype(np.int64), new[:, 1].astype(np.int64)
-            oa, ob = self.person_org[na], self.person_org[nb]
-            cross = oa != ob
-            self.contacts = Contacts(
-                a=np.concatenate([c.a, na]),
-                b=np.concatenate([c.b, nb]),
-                cross=np.concatenate([c.cross, cross]),
+            ties = (c.a, c.b, c.cross, self.trust, self.tie_idle, self.edge_org_a, self.edge_org_b)
+            a, b, cross, self.trust, self.tie_idle, self.edge_org_a, self.edge_org_b = append_ties(
+                ties, na, nb, self.person_org, 0.05, 0.5
             )
-            self.trust = np.concatenate([self.trust, np.where(cross, 0.05, 0.5)])
-            self.tie_idle = np.concatenate([self.tie_idle, np.zeros(new.shape[0])])
-            self.edge_org_a = np.concatenate([self.edge_org_a, oa])
-            self.edge_org_b = np.concatenate([self.edge_org_b, ob])
+            self.contacts = Contacts(a=a, b=b, cross=cross)
+            oa, ob = self.edge_org_a[start:], self.edge_org_b[start:]
             d = logics.distance(self.org_pos[oa], self.org_pos[ob])
             self.edge_distance = np.concatenate([self.edge_distance, d])
-            index = index.copy()
-            index[np.flatnonzero(is_new)] = start + np.arange(new.shape[0])
-        return index[index >= 0]
+        return index
 
     def keep_ties(self, keep: np.ndarray) -> None:
         """Keep only the ties where ``keep`` is true (the others fade or leave)."""
         c = self.contacts
+        keep = np.flatnonzero(keep)  # one mask-to-index pass for the eight per-tie arrays
         self.contacts = Contacts(a=c.a[keep], b=c.b[keep], cross=c.cross[keep])
         self.trust, self.tie_idle = self.trust[keep], self.tie_idle[keep]
         self.edge_org_a, self.edge_org_b = self.edge_org_a[keep], self.edge_org_b[keep]
@@ -272,8 +295,12 @@ class CIModel(mesa.Model):
     def rate(self, per_year: float | np.ndarray) -> float | np.ndarray:
         """Return the share of a quantity that changes in one step at ``per_year`` rate.
 
-        ``1 - exp(-per_year * dt)``: always in [0, 1), whatever the step length.
+        ``1 - exp(-per_year * dt)``: always in [0, 1), whatever the step length. A
+        Python float is looked up in a small cache of earlier results (the value numpy
+        computes; zero is not cached, as ``0.0 == -0.0`` give zeros of either sign).
         """
+        if type(per_year) is float and per_year != 0.0:
+            return _scalar_rate(per_year, self.dt)
         return -np.expm1(-np.asarray(per_year, dtype=float) * self.dt)
 
     def step_of(self, year: float) -> int:
@@ -309,11 +336,19 @@ class CIModel(mesa.Model):
             np.bincount(self.person_org, weights=self.leads, minlength=len(self.organisations)),
         )
 
-    def cross_trust(self) -> np.ndarray:
-        """Each person's mean trust over their cross-organisation ties (0 without any)."""
+    def cross_tie_sums(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per person, the number of cross-organisation ties and their summed trust."""
         c, n = self.contacts, self.person_org.shape[0]
-        degree = tie_sum(c, c.cross.astype(float), n)
-        return tie_sum(c, self.trust * c.cross, n) / np.maximum(degree, 1.0)
+        degree, trust = tie_sum(c, np.stack([c.cross, self.trust * c.cross]), n)
+        return degree, trust
+
+    def cross_trust(self, sums: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+        """Each person's mean trust over their cross-organisation ties (0 without any).
+
+        ``sums`` is :meth:`cross_tie_sums` if the caller already has it.
+        """
+        degree, trust = self.cross_tie_sums() if sums is None else sums
+        return trust / np.maximum(degree, 1.0)
 
     def person_dependence(self) -> np.ndarray:
         """Each person's share of cross-border meetings held with the backbone (C2.17)."""

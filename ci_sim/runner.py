@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import numbers
@@ -284,12 +285,18 @@ def organisation_table(model: CIModel) -> pd.DataFrame:
     table.insert(1, "year", table["step"] * model.dt)
     table.insert(3, "name", names[table["org"]])
     table.insert(4, "logic", logic[table["org"]])
-    table["stance"] = [Stance(int(s)).name.lower() for s in table["stance"]]
+    by_value = {int(s): s.name.lower() for s in Stance}
+    table["stance"] = [by_value[s] for s in table["stance"].tolist()]
     return table
 
 
 def provenance() -> dict[str, Any]:
-    """Versions of the software that made a result."""
+    """Versions of the software that made a result (looked up once per process)."""
+    return dict(_versions())
+
+
+@functools.cache
+def _versions() -> dict[str, Any]:
     import platform
     from importlib import metadata
 

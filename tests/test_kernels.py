@@ -29,6 +29,27 @@ def test_per_step_compounds_back_to_the_yearly_rate(rate: float, steps: int) -> 
     assert pytest.approx(rate, abs=1e-12) == 1.0 - (1.0 - p) ** steps
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_mean_is_ndarray_mean_bit_for_bit(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    for n in (1, 2, 7, 8, 9, 120, 129, 1000, 10007):
+        x = rng.random(n) * 10.0 ** rng.integers(-6, 6)
+        assert kernels.mean(x) == float(x.mean())
+        assert kernels.mean(x < 0.3 * x.max()) == float((x < 0.3 * x.max()).mean())
+        assert type(kernels.mean(x)) is float
+
+
+def test_cached_per_step_equals_numpy() -> None:
+    for rate in (0.0, 0.05, 0.3, 0.75, 1.0, 5.0, -1.0, 0.123456789):
+        for steps in (1, 2, 12, 52):
+            want = 1.0 - (1.0 - np.clip(rate, 0.0, 1.0)) ** (1.0 / steps)
+            for _ in range(2):  # computed, then from the cache
+                got = kernels.per_step(rate, steps)
+                assert type(got) is type(want) and got == want
+    rates = np.array([0.1, 0.2])
+    np.testing.assert_array_equal(kernels.per_step(rates, 12), 1.0 - (1.0 - rates) ** (1.0 / 12))
+
+
 def test_per_step_examples() -> None:
     assert kernels.per_step(0.0, 12) == 0.0
     assert kernels.per_step(1.0, 12) == 1.0
@@ -292,6 +313,37 @@ def test_socialise_with_rate_one_copies_the_nonzero_code(beliefs, data, seed: in
     np.testing.assert_array_equal(got[~rates], beliefs[~rates])
 
 
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize(("n", "m"), [(1, 1), (9, 4), (500, 30)])
+def test_socialise_equals_the_numpy_expression(seed: int, n: int, m: int) -> None:
+    rng = np.random.default_rng(seed)
+    beliefs = rng.integers(-1, 2, (n, m)).astype(np.int8)
+    code = rng.integers(-1, 2, m).astype(np.int8)
+    for rate in (rng.random(n), 0.4):
+        got = kernels.socialise(beliefs, code, rate, np.random.default_rng(seed))
+        # the earlier numpy expression, with the same draws
+        r = np.broadcast_to(np.asarray(rate, dtype=float).reshape(-1, 1), (n, 1))
+        u = np.random.default_rng(seed).random(beliefs.shape)
+        want = np.where((code != 0) & (beliefs != code) & (u < r), code, beliefs)
+        np.testing.assert_array_equal(got, want)
+        assert got.dtype == want.dtype
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize(("n", "m"), [(1, 1), (6, 3), (2000, 30), (9, 200)])
+def test_knowledge_is_the_mean_match_bit_for_bit(seed: int, n: int, m: int) -> None:
+    rng = np.random.default_rng(seed)
+    beliefs = rng.integers(-1, 2, (n, m)).astype(np.int8)
+    reality = rng.choice(np.array([-1, 1], dtype=np.int8), m)
+    got, want = kernels.knowledge(beliefs, reality), (beliefs == reality).mean(axis=-1)
+    np.testing.assert_array_equal(got, want)
+    assert got.dtype == want.dtype
+    one, want_one = kernels.knowledge(beliefs[0], reality), (beliefs[0] == reality).mean()
+    assert one == want_one and type(one) is type(want_one)
+    with pytest.raises(ValueError, match="do not match"):
+        kernels.knowledge(beliefs, reality[:-1] if m > 1 else np.zeros(2, np.int8))
+
+
 def test_learn_code_with_rate_one_adopts_the_superior_majority() -> None:
     reality = np.array([1, 1, 1, 1, 1, 1], dtype=np.int8)
     code = np.array([1, 0, 0, -1, 0, 0], dtype=np.int8)  # knowledge 1/6
@@ -353,6 +405,92 @@ def test_learn_code_with_rate_zero_keeps_the_code() -> None:
     beliefs = np.ones((3, 4), dtype=np.int8)
     got = kernels.learn_code(code, beliefs, reality, 0.0, np.random.default_rng(0))
     np.testing.assert_array_equal(got, code)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize(("n", "m"), [(1, 1), (7, 5), (120, 30), (2000, 30)])
+def test_weighted_margin_sums_members_in_order(seed: int, n: int, m: int) -> None:
+    rng = np.random.default_rng(seed)
+    beliefs = rng.integers(-1, 2, (n, m)).astype(np.int8)
+    w = rng.random(n) * (rng.random(n) < 0.6)  # some members without voice
+    got = kernels.weighted_margin(w, beliefs)
+    want = np.zeros(m)
+    for i in range(n):  # brute force: member after member, in order
+        want = want + w[i] * beliefs[i].astype(float)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_allclose(got, w @ beliefs.astype(float), rtol=1e-12, atol=1e-12)
+    assert got.dtype == np.float64
+
+
+def test_weighted_margin_of_integer_weights_is_exact() -> None:
+    rng = np.random.default_rng(3)
+    beliefs = rng.integers(-1, 2, (500, 9)).astype(np.int8)
+    w = rng.integers(0, 4, 500).astype(float)
+    np.testing.assert_array_equal(
+        kernels.weighted_margin(w, beliefs), (w[:, None] * beliefs).sum(axis=0)
+    )
+    with pytest.raises(ValueError, match="do not match"):
+        kernels.weighted_margin(w[:-1], beliefs)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize(("n", "m", "groups"), [(1, 1, 1), (50, 7, 4), (3000, 30, 8)])
+def test_belief_counts_equal_the_bincount_counts(seed: int, n: int, m: int, groups: int) -> None:
+    rng = np.random.default_rng(seed)
+    beliefs = rng.integers(-1, 2, (n, m)).astype(np.int8)
+    group = rng.integers(0, groups, n)
+    plus, minus, size = kernels.belief_counts(beliefs, group, groups + 1)  # one group empty
+    cell = (group[:, None] * m + np.arange(m)).ravel()
+    flat = beliefs.ravel()
+    count = lambda x: np.bincount(cell, weights=x, minlength=(groups + 1) * m)  # noqa: E731
+    np.testing.assert_array_equal(plus, count(flat > 0).reshape(groups + 1, m))
+    np.testing.assert_array_equal(minus, count(flat < 0).reshape(groups + 1, m))
+    np.testing.assert_array_equal(size, np.bincount(group, minlength=groups + 1))
+    assert size[groups] == 0
+    with pytest.raises(ValueError, match="must lie"):
+        kernels.belief_counts(beliefs, group, groups - 1 if groups > 1 else 0)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("crowding_out", [True, False])
+def test_direct_meeting_rates_equal_the_numpy_expression(seed: int, crowding_out: bool) -> None:
+    rng = np.random.default_rng(seed)
+    people, orgs, ties = 300, 30, 2000
+    org = rng.integers(0, orgs, people)
+    a, b = rng.integers(0, people, ties), rng.integers(0, people, ties)
+    cross = org[a] != org[b]
+    trust, lead = rng.random(ties), rng.random(orgs) * (rng.random(orgs) < 0.5)
+    dep, engaged = rng.random(people), (rng.random(people) < 0.9).astype(float)
+    per_year, crowding, dt = 4.0, 0.7, 1 / 12
+    got = kernels.direct_meeting_rates(
+        a, b, cross, trust, org[a], org[b], lead, dep if crowding_out else None, engaged,
+        per_year, crowding, dt,
+    )  # fmt: skip
+    # the earlier numpy expression (dynamics._direct_meetings), bit for bit
+    rate = per_year * (0.3 + trust + 0.5 * np.maximum(lead[org[a]], lead[org[b]]))
+    if crowding_out:
+        rate = rate * (1.0 - crowding * 0.5 * (dep[a] + dep[b]))
+    rate = np.where(cross, rate, 12.0)
+    np.testing.assert_array_equal(got, rate * dt * engaged[a] * engaged[b])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_cumulative_meeting_weights_equal_the_numpy_expression(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    people, orgs = 400, 40
+    org = np.sort(rng.integers(0, orgs, people))
+    weight, quality = rng.random(people) * (rng.random(people) < 0.8), rng.random(people)
+    taking_part, host = rng.random(orgs) < 0.8, (org < 2).astype(float)
+    power = rng.random(orgs)
+    power = power / power.max()
+    ind = rng.random()
+    got = kernels.cumulative_meeting_weights(
+        weight, taking_part, org, quality, host, power, 2.0 * (1.0 - ind)
+    )
+    # the earlier numpy expression (Backbone.choose_people), bit for bit
+    w = weight * taking_part[org].astype(float) * quality * (1.0 + 2.0 * host)
+    w = w * (1.0 + 2.0 * (1.0 - ind) * power[org])
+    np.testing.assert_array_equal(got, np.cumsum(w))
 
 
 # --- trust and routines -----------------------------------------------------------------

@@ -42,6 +42,160 @@ def test_merge_pairs_finds_existing_and_repeated_pairs() -> None:
     np.testing.assert_array_equal(index, [0, 1, -1, -1, -1, 2])
 
 
+def _merge_pairs_by_sorting(a, b, new, n):
+    """The earlier numpy merge (argsort + searchsorted + unique), as the reference."""
+    lo, hi = np.minimum(new[:, 0], new[:, 1]), np.maximum(new[:, 0], new[:, 1])
+    key = lo.astype(np.int64) * n + hi
+    old = a.astype(np.int64) * n + b
+    if old.shape[0] == 0:
+        found, index = np.zeros(key.shape[0], dtype=bool), np.full(key.shape[0], -1)
+    else:
+        order = np.argsort(old, kind="stable")
+        pos = np.minimum(np.searchsorted(old[order], key), old.shape[0] - 1)
+        found = old[order][pos] == key
+        index = np.where(found, order[pos], -1)
+    _, first = np.unique(key, return_index=True)
+    unique = np.zeros(key.shape[0], dtype=bool)
+    unique[first] = True
+    return unique & ~found & (lo != hi), index
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize(("n", "ties", "k"), [(6, 8, 12), (30, 60, 40), (200, 500, 300), (5, 0, 7)])
+def test_merge_pairs_matches_the_sorting_merge(seed, n, ties, k) -> None:
+    rng = np.random.default_rng(seed)
+    ab = np.sort(rng.integers(0, n, (ties, 2)), axis=1)
+    ab = ab[ab[:, 0] < ab[:, 1]]
+    if seed % 2:  # a tie table that repeats ties: the first one is found
+        ab = np.concatenate([ab, ab[::2]])
+    a, b = ab[:, 0], ab[:, 1]
+    new = rng.integers(0, n, (k, 2))
+    is_new, index = network.merge_pairs(a, b, new, n)
+    want_new, want_index = _merge_pairs_by_sorting(a, b, new, n)
+    np.testing.assert_array_equal(is_new, want_new)
+    np.testing.assert_array_equal(index, want_index)
+    empty_new, empty_index = network.merge_pairs(a, b, new[:0], n)
+    assert empty_new.shape == empty_index.shape == (0,)
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize(("n", "ties", "k"), [(6, 8, 12), (200, 500, 300), (5, 0, 7)])
+def test_add_pairs_matches_the_earlier_connect(seed, n, ties, k) -> None:
+    rng = np.random.default_rng(seed)
+    ab = np.unique(np.sort(rng.integers(0, n, (ties, 2)), axis=1), axis=0)
+    ab = ab[ab[:, 0] < ab[:, 1]]
+    a, b = ab[:, 0], ab[:, 1]
+    pairs = rng.integers(0, n, (k, 2))
+    lo, hi, index = network.add_pairs(a, b, pairs, n)
+    # the earlier numpy code of CIModel.connect
+    kept = pairs[pairs[:, 0] != pairs[:, 1]]
+    is_new, want = _merge_pairs_by_sorting(a, b, kept, n)
+    new = np.sort(kept[is_new], axis=1)
+    want = want.copy()
+    want[np.flatnonzero(is_new)] = a.shape[0] + np.arange(new.shape[0])
+    np.testing.assert_array_equal(lo, new[:, 0])
+    np.testing.assert_array_equal(hi, new[:, 1])
+    np.testing.assert_array_equal(index, want[want >= 0])
+    assert lo.dtype == hi.dtype == index.dtype == np.int64
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("k", [0, 1, 40])
+def test_append_ties_equals_the_concatenations(seed, k) -> None:
+    rng = np.random.default_rng(seed)
+    n, t = 300, 500
+    person_org = np.repeat(np.arange(30), 10)
+    a, b = rng.integers(0, n, t), rng.integers(0, n, t)
+    ties = (a, b, person_org[a] != person_org[b], rng.random(t), rng.random(t))
+    ties += (person_org[a], person_org[b])
+    lo, hi = rng.integers(0, n, k), rng.integers(0, n, k)
+    got = network.append_ties(ties, lo, hi, person_org, 0.05, 0.5)
+    # the earlier numpy code of CIModel.connect
+    oa, ob = person_org[lo], person_org[hi]
+    cross = oa != ob
+    new = (lo, hi, cross, np.where(cross, 0.05, 0.5), np.zeros(k), oa, ob)
+    for mine, old, extra in zip(got, ties, new, strict=True):
+        want = np.concatenate([old, extra])
+        np.testing.assert_array_equal(mine, want)
+        assert mine.dtype == want.dtype and mine is not old
+
+
+def _random_contacts(rng: np.random.Generator, n: int, ties: int) -> network.Contacts:
+    ab = np.sort(rng.integers(0, n, (ties, 2)), axis=1)
+    ab = np.unique(ab[ab[:, 0] < ab[:, 1]], axis=0)
+    return network.Contacts(a=ab[:, 0], b=ab[:, 1], cross=rng.random(ab.shape[0]) < 0.7)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize(("n", "ties"), [(3, 2), (40, 150), (1000, 6000)])
+def test_tie_and_neighbour_sums_equal_the_bincount_sums(seed, n, ties) -> None:
+    rng = np.random.default_rng(seed)
+    c = _random_contacts(rng, n, ties)
+    w, trust = rng.random(c.size), rng.random(c.size) * c.cross
+    values = rng.random((3, n))
+    # the previous numpy expressions, bit for bit (same sums in the same order)
+    by_bincount = lambda x: (  # noqa: E731
+        np.bincount(c.a, weights=x, minlength=n) + np.bincount(c.b, weights=x, minlength=n)
+    )
+    np.testing.assert_array_equal(network.tie_sum(c, w, n), by_bincount(w))
+    rows = network.tie_sum(c, np.stack([c.cross, trust]), n)
+    np.testing.assert_array_equal(rows, np.stack([by_bincount(c.cross * 1.0), by_bincount(trust)]))
+    for k in range(3):
+        v = values[k]
+        want = np.bincount(c.a, weights=w * v[c.b], minlength=n) + np.bincount(
+            c.b, weights=w * v[c.a], minlength=n
+        )
+        np.testing.assert_array_equal(network.neighbour_sum(c, w, v, n), want)
+        np.testing.assert_array_equal(network.neighbour_sum(c, w, values, n)[k], want)
+    with pytest.raises(ValueError, match="one per tie"):
+        network.tie_sum(c, np.ones(c.size + 1), n)
+    with pytest.raises(ValueError, match="expected"):
+        network.neighbour_sum(c, w, values[:, :-1], n)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_end_sums_over_organisations_equal_the_bincount_sums(seed) -> None:
+    rng = np.random.default_rng(seed)
+    orgs, entries = 25, 3000
+    oa, ob = rng.integers(0, orgs, entries), rng.integers(0, orgs, entries)
+    cross = (oa != ob).astype(float)
+    trust = rng.random(entries)
+    count, total = network.end_sums(oa, ob, np.stack([cross, trust * cross]), orgs)
+    # the earlier numpy code (metrics.organisation_snapshot), bit for bit
+    np.testing.assert_array_equal(
+        total,
+        np.bincount(oa, weights=trust * cross, minlength=orgs)
+        + np.bincount(ob, weights=trust * cross, minlength=orgs),
+    )
+    np.testing.assert_array_equal(
+        count,
+        np.bincount(oa, weights=cross, minlength=orgs)
+        + np.bincount(ob, weights=cross, minlength=orgs),
+    )
+    with pytest.raises(ValueError, match="one per tie"):
+        network.end_sums(oa, ob[:-1], trust, orgs)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_reset_trust_equals_the_masked_assignments(seed) -> None:
+    rng = np.random.default_rng(seed)
+    n = 200
+    c = _random_contacts(rng, n, 1500)
+    gone = rng.random(n) < 0.05
+    got = rng.random(c.size)
+    want = got.copy()
+    network.reset_trust(c, got, gone, 0.05, 0.0)
+    touched = gone[c.a] | gone[c.b]  # the earlier numpy code
+    want[touched & c.cross] = 0.05
+    want[touched & ~c.cross] = 0.0
+    np.testing.assert_array_equal(got, want)
+    network.reset_trust(c, got, gone, 0.0, 0.0)
+    want[touched] = 0.0
+    np.testing.assert_array_equal(got, want)
+    with pytest.raises(ValueError, match="one per tie"):
+        network.reset_trust(c, np.zeros(c.size + 1), gone, 0.0, 0.0)
+
+
 def test_brokering_creates_acquaintances_across_borders() -> None:
     """C2.21: the backbone brings people together who did not know each other."""
     out = at_years([6], ["cross_org_contacts", "relationships"])
