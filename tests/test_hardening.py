@@ -265,6 +265,17 @@ INTERRUPT_AT_STEP = textwrap.dedent(
 )
 
 
+def _as_in_a_terminal() -> None:
+    """Give the child the default Ctrl-C handling of a foreground process.
+
+    A test run started in the background of a non-interactive shell (``make test &``)
+    inherits SIGINT ignored, and Python keeps a signal ignored that was ignored at its
+    start; these tests are about a user's Ctrl-C, so the child starts as a terminal's
+    foreground process would.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_sigint_in_a_real_process_exits_130_with_one_line(tmp_path) -> None:
     out = tmp_path / "o"
     fill(out)
@@ -272,6 +283,7 @@ def test_sigint_in_a_real_process_exits_130_with_one_line(tmp_path) -> None:
         [sys.executable, "-c", INTERRUPT_AT_STEP, "run", "--years", "2", "--out", str(out)],
         capture_output=True,
         text=True,
+        preexec_fn=_as_in_a_terminal,
         timeout=300,
     )
     assert proc.returncode == 130, proc.stderr
@@ -307,6 +319,7 @@ def test_ctrl_c_during_a_parallel_sweep_is_one_line_from_every_process(tmp_path)
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=_as_in_a_terminal,
     )
     try:
         for _ in range(600):  # wait until the workers run (forkserver, tracker, 2 workers)
