@@ -280,7 +280,12 @@ def machine_info() -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class CpuMark:
-    """Machine-wide busy and stolen CPU seconds, this process's CPU seconds, wall time."""
+    """Machine-wide busy and stolen CPU seconds, this process's CPU seconds, wall time.
+
+    ``own`` counts this process and its finished child processes (and theirs: the sweep
+    children and their workers), so the benchmark's own subprocesses are not reported
+    as other load.
+    """
 
     busy: float
     steal: float
@@ -297,7 +302,9 @@ class CpuMark:
         user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[:8])
         tick = os.sysconf("SC_CLK_TCK")
         busy = (user + nice + system + irq + softirq) / tick
-        return cls(busy, steal / tick, time.process_time(), time.perf_counter())
+        t = os.times()
+        own = time.process_time() + t.children_user + t.children_system
+        return cls(busy, steal / tick, own, time.perf_counter())
 
 
 def background_load(start: CpuMark | None, end: CpuMark | None) -> dict[str, float] | None:
