@@ -24,6 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from ci_sim.logics import LOGIC_TABLE, Logic, distance
+from ci_sim.report import markdown_table
 from ci_sim.runner import RunResult
 from ci_sim.sweep import derive_seeds, run_seeds
 
@@ -597,18 +598,13 @@ def _describe_statistic(stat: Any) -> str:
     return f"({first} - {second}) / {first}" if kind == "reldrop" else f"{first} - {second}"
 
 
-def _markdown_table(frame: pd.DataFrame) -> list[str]:
-    cols = list(frame.columns)
-    out = ["| " + " | ".join(cols) + " |", "|" + " --- |" * len(cols)]
-    for row in frame.itertuples(index=False):
-        cells = [
-            (f"{v:+.3f}" if str(c).startswith("B-A") else f"{v:.3f}")
-            if isinstance(v, float)
-            else str(v)
-            for c, v in zip(cols, row, strict=True)
-        ]
-        out.append("| " + " | ".join(cells) + " |")
-    return out
+def _moved_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """The moved table as text: means to 3 decimals, differences signed."""
+    text = frame.copy()
+    for col in frame.columns[1:]:
+        form = "{:+.3f}" if col.startswith("B-A") else "{:.3f}"
+        text[col] = frame[col].map(form.format)
+    return text
 
 
 def _not_holding_lines(results: Sequence[PatternResult]) -> list[str]:
@@ -631,7 +627,7 @@ def _not_holding_lines(results: Sequence[PatternResult]) -> list[str]:
         )
         lines += [f"### {r.pattern.claim} (`{r.pattern.key}`)", "", reason, ""]
         if r.moved is not None:
-            lines += _markdown_table(r.moved) + [""]
+            lines += markdown_table(_moved_text(r.moved)) + [""]
     holding = [r.pattern.key for r in results if r.passed and r.pattern.key in NOT_REPRODUCED]
     if holding:
         lines += [

@@ -404,3 +404,12 @@ def plot_conditions(result: RunResult, path: str | Path, title: str | None = Non
     path.parent.mkdir(parents=True, exist_ok=True)
     conditions_figure(result, title).savefig(path, format="png", dpi=100)
     return path
+
+
+def markdown_table(frame: Any) -> list[str]:
+    """Return the lines of a markdown table of ``frame`` (cells as text; NaN empty)."""
+    cols = [str(c) for c in frame.columns]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for row in frame.fillna("").astype(str).itertuples(index=False):
+        lines.append("| " + " | ".join(row) + " |")
+    return lines

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ci_sim.report import markdown_table
 from ci_sim.scenario_files import ScenarioError
 
 #: Years at which every answer is read.
@@ -829,14 +830,6 @@ def answer(
     return Answer(q, exp, table, path, exp.seeds(), exp.n_runs(), failed)
 
 
-def _md_table(frame: Any) -> list[str]:
-    cols = list(frame.columns)
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for row in frame.fillna("").astype(str).itertuples(index=False):
-        lines.append("| " + " | ".join(row) + " |")
-    return lines
-
-
 def headline_lines(a: Answer) -> list[str]:
     """Return the headline answers of a question, one line per headline contrast."""
     lines = []
@@ -913,7 +906,7 @@ def render_markdown(answers: Sequence[Answer], command: str, out: Path) -> str:
         ]
         for group, part in a.table.groupby("group", sort=False):
             lines += [f"**{group}**", ""]
-            lines += _md_table(wide_table(part).drop(columns="group"))
+            lines += markdown_table(wide_table(part).drop(columns="group"))
             lines.append("")
         if a.figure is not None:
             rel = os.path.relpath(a.figure, out).replace(os.sep, "/")
